@@ -1,0 +1,92 @@
+"""The ``hotmess`` command: a thin typer app that registers one module per subcommand.
+
+Each subcommand module exposes ``register(app: typer.Typer) -> None``. Errors meant for users
+(:class:`hotmess.errors.HotmessError`) are printed as one line on stderr with a non-zero exit code; pass
+``--debug`` (or set ``HOTMESS_DEBUG=1``) to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from hotmess import __version__
+from hotmess.errors import HotmessError
+
+__all__ = ["app", "main"]
+
+#: Subcommand modules under ``hotmess.cli``, registered in this order.
+SUBCOMMANDS: tuple[str, ...] = ("analyze", "store_cmd")
+
+app = typer.Typer(
+    name="hotmess",
+    help="Measure how AI models fail: bias, variance and incoherence of repeated samples.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hotmess {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """hotmess: bias-variance decompositions of model error."""
+    if debug:
+        os.environ["HOTMESS_DEBUG"] = "1"
+
+
+for _name in SUBCOMMANDS:
+    importlib.import_module(f"hotmess.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hotmess`` console script; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("HOTMESS_DEBUG") == "1"
+    try:
+        app(args=args, prog_name="hotmess", standalone_mode=False)
+    except HotmessError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: every sample written so far is in the store; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except SystemExit as exc:  # pragma: no cover - click's own exits
+        return int(exc.code or 0) if isinstance(exc.code, int) else 1
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            print("aborted", file=sys.stderr)
+            return 130
+        if debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and "
+              "please report it)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

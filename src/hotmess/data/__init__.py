@@ -1,0 +1,1 @@
+"""hotmess.data."""

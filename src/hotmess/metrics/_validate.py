@@ -1,0 +1,95 @@
+"""Input checks and dense-array preparation shared by the decompositions (private)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["check_mask", "check_probs", "check_targets", "class_mask", "resolve_n_options"]
+
+_PROB_TOL = 1e-6
+
+
+def check_probs(probs: ArrayLike, name: str = "probs") -> NDArray[np.float64]:
+    """Return ``probs`` as a float64 array of shape (Q, S, C) or raise a ValueError naming the problem."""
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 3:
+        raise ValueError(f"{name}: expected shape (n_questions, n_samples, n_classes), got shape {p.shape}")
+    if p.shape[0] == 0 or p.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one question and one sample, got shape {p.shape}")
+    if p.shape[2] < 2:
+        raise ValueError(f"{name}: expected at least 2 classes, got {p.shape[2]}")
+    return p
+
+
+def check_mask(mask: ArrayLike | None, shape: tuple[int, int], *, min_samples: int = 1) -> NDArray[np.bool_]:
+    """Sample mask of shape (Q, S); all True when ``mask`` is None. Every question needs ``min_samples``."""
+    if mask is None:
+        m = np.ones(shape, dtype=bool)
+    else:
+        m = np.asarray(mask)
+        if m.shape != shape:
+            raise ValueError(f"mask: expected shape {shape} (n_questions, n_samples), got {m.shape}")
+        if m.dtype != np.bool_:
+            raise ValueError(f"mask: expected a boolean array, got dtype {m.dtype}")
+    counts = m.sum(axis=1)
+    if np.any(counts < min_samples):
+        bad = int(np.argmin(counts))
+        raise ValueError(
+            f"mask: every question needs at least {min_samples} sample(s); question {bad} has {int(counts[bad])}"
+        )
+    return m
+
+
+def check_targets(targets: ArrayLike, n_questions: int, n_options: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Correct option per question, shape (Q,), each in [0, n_options[q])."""
+    t = np.asarray(targets)
+    if t.shape != (n_questions,):
+        raise ValueError(f"targets: expected shape ({n_questions},), got {t.shape}")
+    if not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"targets: expected integer class indices, got dtype {t.dtype}")
+    t = t.astype(np.int64)
+    bad = (t < 0) | (t >= n_options)
+    if np.any(bad):
+        q = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"targets: expected values in [0, n_options) per question; question {q} has target {int(t[q])} "
+            f"with {int(n_options[q])} options"
+        )
+    return t
+
+
+def resolve_n_options(n_options: ArrayLike | int | None, n_questions: int, n_classes: int) -> NDArray[np.int64]:
+    """Per-question number of options, shape (Q,), each in [2, n_classes]."""
+    if n_options is None:
+        return np.full(n_questions, n_classes, dtype=np.int64)
+    k = np.asarray(n_options)
+    if k.ndim == 0:
+        k = np.full(n_questions, int(k), dtype=np.int64)
+    if k.shape != (n_questions,):
+        raise ValueError(f"n_options: expected an int or shape ({n_questions},), got {k.shape}")
+    k = k.astype(np.int64)
+    if np.any((k < 2) | (k > n_classes)):
+        raise ValueError(f"n_options: expected values in [2, {n_classes}], got min {k.min()} max {k.max()}")
+    return k
+
+
+def class_mask(n_options: NDArray[np.int64], n_classes: int) -> NDArray[np.bool_]:
+    """(Q, C) mask of the classes that exist for each question."""
+    return np.arange(n_classes)[None, :] < n_options[:, None]
+
+
+def check_distributions(p: NDArray[np.float64], sample_mask: NDArray[np.bool_], cmask: NDArray[np.bool_]) -> None:
+    """Raise unless each masked-in row is a probability vector supported on its question's classes."""
+    live = p[sample_mask]  # (N, C)
+    if not np.all(np.isfinite(live)):
+        raise ValueError("probs: found NaN or infinite values in masked-in samples (use one_hot for invalid)")
+    if np.any(live < -_PROB_TOL):
+        raise ValueError(f"probs: found negative probability {live.min():.3g}")
+    sums = live.sum(axis=-1)
+    if np.any(np.abs(sums - 1.0) > _PROB_TOL):
+        i = int(np.argmax(np.abs(sums - 1.0)))
+        raise ValueError(f"probs: each sample must sum to 1 over its classes; found a sum of {sums[i]:.6g}")
+    outside = p * (~cmask)[:, None, :]
+    if np.any(np.abs(outside[sample_mask]) > _PROB_TOL):
+        raise ValueError("probs: found probability mass on classes beyond a question's n_options")

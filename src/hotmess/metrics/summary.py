@@ -1,0 +1,168 @@
+"""From per-question decompositions to dataset numbers: means, incoherence (ratio of sums), CIs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from hotmess.metrics._types import Decomposition, DegenerateWarning, Interval, incoherence_of
+from hotmess.metrics.arrays import SampleArrays
+from hotmess.metrics.bootstrap import bootstrap_ratio_ci
+from hotmess.metrics.brier import brier_decomposition
+from hotmess.metrics.kl import DEFAULT_DELTA, hard_kl_decomposition, kl_decomposition
+from hotmess.metrics.zero_one import ZeroOneDecomposition, zero_one_decomposition
+
+__all__ = ["METRICS", "MIN_RECOMMENDED_SAMPLES", "FewSamplesWarning", "Summary", "decompose", "summarize"]
+
+Metric = Literal["kl", "brier", "zero-one", "hard-kl"]
+METRICS: tuple[str, ...] = ("kl", "brier", "zero-one", "hard-kl")
+
+MIN_RECOMMENDED_SAMPLES = 30
+"""Estimates stabilise around 30 samples per question (SPEC §2); fewer are allowed with a warning."""
+
+
+class FewSamplesWarning(DegenerateWarning):
+    """Some questions have fewer samples than :data:`MIN_RECOMMENDED_SAMPLES`."""
+
+
+def decompose(
+    arrays: SampleArrays,
+    metric: str = "kl",
+    *,
+    delta: float = DEFAULT_DELTA,
+    unbiased: bool = False,
+    jackknife: bool = False,
+) -> Decomposition | ZeroOneDecomposition:
+    """Per-question decomposition of ``arrays`` under ``metric`` ("kl", "brier", "zero-one", "hard-kl").
+
+    Examples
+    --------
+    >>> arr = SampleArrays.from_answers([[0, 1], [1, 1]], [0, 0])
+    >>> decompose(arr, "hard-kl").error.tolist()
+    [0.5, 1.0]
+    """
+    common = {"mask": arrays.mask, "n_options": arrays.n_options}
+    if metric == "kl":
+        return kl_decomposition(arrays.probs, arrays.targets, delta=delta, jackknife=jackknife, **common)
+    if metric == "brier":
+        return brier_decomposition(arrays.probs, arrays.targets, unbiased=unbiased, **common)
+    if metric == "zero-one":
+        return zero_one_decomposition(arrays.answers, arrays.targets, **common)
+    if metric == "hard-kl":
+        return hard_kl_decomposition(arrays.answers, arrays.targets, **common)
+    raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Dataset-level results of one decomposition.
+
+    ``bias``, ``variance`` and ``error`` are means over questions of the per-question values, so
+    ``incoherence = variance / error`` (= Σ variance / Σ error). For the 0/1 metric incoherence is NaN by
+    design: its variance term changes sign between questions.
+    """
+
+    metric: str
+    n_questions: int
+    n_samples: int
+    n_invalid: int
+    bias: float
+    variance: float
+    error: float
+    incoherence: float
+    accuracy: float
+    expected_accuracy: float
+    min_samples: int
+    ci: dict[str, Interval] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def invalid_rate(self) -> float:
+        """Share of samples with no extractable answer."""
+        return self.n_invalid / self.n_samples if self.n_samples else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (NaN → None); CIs as ``{"name": [low, high]}`` plus ``ci_level``."""
+        d = asdict(self)
+        d.pop("ci")
+        d["invalid_rate"] = self.invalid_rate
+        d = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+        level = next(iter(self.ci.values())).level if self.ci else None
+        d["ci"] = {
+            k: [None if math.isnan(v.low) else v.low, None if math.isnan(v.high) else v.high]
+            for k, v in self.ci.items()
+        }
+        d["ci_level"] = level
+        return d
+
+
+def summarize(
+    arrays: SampleArrays,
+    metric: str = "kl",
+    *,
+    delta: float = DEFAULT_DELTA,
+    unbiased: bool = False,
+    jackknife: bool = False,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    ci_method: Literal["percentile", "bca"] = "percentile",
+    rng: np.random.Generator | int | None = None,
+) -> Summary:
+    """Decompose, aggregate over questions and bootstrap CIs (``n_boot=0`` skips them).
+
+    Warns :class:`FewSamplesWarning` when a question has fewer than 30 samples, and
+    :class:`DegenerateWarning` (incoherence NaN) when the total error is zero.
+
+    Examples
+    --------
+    >>> arr = SampleArrays.from_answers([[0, 1, 1], [1, 1, 1]], [1, 1])
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> s = summarize(arr, "brier", n_boot=0)
+    >>> round(s.variance / s.error, 6) == round(s.incoherence, 6), round(s.accuracy, 4)
+    (True, 0.8333)
+    """
+    n = arrays.n_samples
+    if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
+        warnings.warn(
+            f"some questions have only {int(n.min())} samples; estimates stabilise around "
+            f"{MIN_RECOMMENDED_SAMPLES} per question",
+            FewSamplesWarning,
+            stacklevel=2,
+        )
+    d = decompose(arrays, metric, delta=delta, unbiased=unbiased, jackknife=jackknife)
+    hard = arrays.hard_accuracy()
+    expected = arrays.expected_accuracy()
+    ratio = not isinstance(d, ZeroOneDecomposition)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateWarning)
+        inco = incoherence_of(d.variance, d.error) if ratio else float("nan")
+    if ratio and math.isnan(inco):
+        warnings.warn("total error is zero: incoherence is undefined (NaN)", DegenerateWarning, stacklevel=2)
+    ci: dict[str, Interval] = {}
+    if n_boot > 0:
+        nums = {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": hard}
+        dens = {}
+        if ratio:
+            nums["incoherence"] = d.variance
+            dens["incoherence"] = d.error
+        ci = bootstrap_ratio_ci(nums, dens, n_boot=n_boot, level=level, method=ci_method, rng=rng)
+    return Summary(
+        metric=metric,
+        n_questions=int(len(n)),
+        n_samples=int(n.sum()),
+        n_invalid=int(arrays.n_invalid.sum()),
+        bias=float(d.bias.mean()),
+        variance=float(d.variance.mean()),
+        error=float(d.error.mean()),
+        incoherence=inco,
+        accuracy=float(hard.mean()),
+        expected_accuracy=float(expected.mean()),
+        min_samples=int(n.min()),
+        ci=ci,
+        options={"delta": delta, "unbiased": unbiased, "jackknife": jackknife, "n_boot": n_boot,
+                 "ci_method": ci_method},
+    )
