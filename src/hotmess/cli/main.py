@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted: every sample written so far is in the store; rerun the same command to resume",
-              file=sys.stderr)
+        print(
+            "interrupted: every sample written so far is in the store; rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -82,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if debug:
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and "
-              "please report it)", file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and "
+            "please report it)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,1 +1,23 @@
-"""hotmess.data."""
+"""The sample schema, the SQLite run store, and table import/export."""
+
+from hotmess.data.frames import QUESTION_KEY, scored_samples, to_arrays
+from hotmess.data.io import STORE_SUFFIXES, normalize_samples, parse_option, read_samples, write_samples
+from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
+from hotmess.data.store import SCHEMA_VERSION, RunStore
+
+__all__ = [
+    "COLUMNS",
+    "KEY_COLUMNS",
+    "LIST_COLUMNS",
+    "QUESTION_KEY",
+    "SCHEMA_VERSION",
+    "STORE_SUFFIXES",
+    "RunStore",
+    "Sample",
+    "normalize_samples",
+    "parse_option",
+    "read_samples",
+    "scored_samples",
+    "to_arrays",
+    "write_samples",
+]

@@ -18,9 +18,7 @@ from hotmess.metrics._validate import (
 __all__ = ["SampleArrays", "one_hot"]
 
 
-def one_hot(
-    answers: ArrayLike, n_classes: int, *, n_options: ArrayLike | int | None = None
-) -> NDArray[np.float64]:
+def one_hot(answers: ArrayLike, n_classes: int, *, n_options: ArrayLike | int | None = None) -> NDArray[np.float64]:
     """Probability vectors for extracted answers; invalid answers (−1) become uniform.
 
     Parameters

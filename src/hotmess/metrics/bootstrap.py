@@ -14,9 +14,7 @@ from hotmess.metrics._types import Interval
 __all__ = ["bootstrap_ratio_ci", "resample_weights"]
 
 
-def resample_weights(
-    n: int, n_boot: int, rng: np.random.Generator, *, batch_size: int = 256
-) -> NDArray[np.float64]:
+def resample_weights(n: int, n_boot: int, rng: np.random.Generator, *, batch_size: int = 256) -> NDArray[np.float64]:
     """Yield-free helper: ``(n_boot, n)`` counts of how often each of ``n`` items is drawn per resample.
 
     Drawing ``n`` items with replacement is the same as multinomial counts; computing them with one

@@ -47,7 +47,7 @@ def brier_decomposition(
     (0.5, 0.5, 1.0)
     """
     p, t, m, _k, _cm = _prepare(probs, targets, mask, n_options, min_samples=2 if unbiased else 1)
-    Q, S, C = p.shape
+    Q, _S, C = p.shape
     n = m.sum(axis=1).astype(np.float64)
     y = np.zeros((Q, C))
     y[np.arange(Q), t] = 1.0

@@ -10,7 +10,7 @@ from hotmess.metrics._types import Decomposition
 __all__ = ["continuous_decomposition"]
 
 
-def _check(points: ArrayLike, target: ArrayLike, metric: ArrayLike | None):  # type: ignore[no-untyped-def]
+def _check(points: ArrayLike, target: ArrayLike, metric: ArrayLike | None):  # noqa: ANN202
     x = np.asarray(points, dtype=np.float64)
     if x.ndim < 2:
         raise ValueError(f"points: expected shape (..., n_points, dim), got shape {x.shape}")
@@ -28,9 +28,7 @@ def _check(points: ArrayLike, target: ArrayLike, metric: ArrayLike | None):  # t
     return x, b, A
 
 
-def continuous_decomposition(
-    points: ArrayLike, target: ArrayLike, *, metric: ArrayLike | None = None
-) -> Decomposition:
+def continuous_decomposition(points: ArrayLike, target: ArrayLike, *, metric: ArrayLike | None = None) -> Decomposition:
     """Bias, variance and error of point sets about ``target`` in the A-norm.
 
     Parameters

@@ -21,8 +21,14 @@ DEFAULT_DELTA = 1e-12
 """Default Laplace smoothing δ of the KL decomposition (SPEC §1)."""
 
 
-def _prepare(probs: ArrayLike, targets: ArrayLike, mask: ArrayLike | None, n_options: ArrayLike | int | None,
-             *, min_samples: int = 1):  # type: ignore[no-untyped-def]
+def _prepare(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    mask: ArrayLike | None,
+    n_options: ArrayLike | int | None,
+    *,
+    min_samples: int = 1,
+):
     p = check_probs(probs)
     Q, S, C = p.shape
     m = check_mask(mask, (Q, S), min_samples=min_samples)
@@ -101,13 +107,13 @@ def kl_decomposition(
     logZ = _logsumexp_masked(g, cm)  # (Q,)
     g_true = np.take_along_axis(g, t[:, None], axis=1)[:, 0]
     error = -g_true
-    variance = -logZ
+    variance = np.maximum(-logZ, 0.0)  # −log Z ≥ 0 exactly; clip float round-off
     if jackknife:
         g_loo = (sum_g[:, None, :] - logf) / (n[:, None, None] - 1.0)  # (Q, S, C)
         v_loo = -_logsumexp_masked(g_loo, cm[:, None, :])  # (Q, S)
         mean_loo = np.where(m, v_loo, 0.0).sum(axis=1) / n
         variance = n * variance - (n - 1.0) * mean_loo
-    bias = error - variance if jackknife else -g_true + logZ
+    bias = error - variance
     return Decomposition(bias=bias, variance=variance, error=error)
 
 

@@ -152,7 +152,7 @@ def summarize(
         ci = bootstrap_ratio_ci(nums, dens, n_boot=n_boot, level=level, method=ci_method, rng=rng)
     return Summary(
         metric=metric,
-        n_questions=int(len(n)),
+        n_questions=len(n),
         n_samples=int(n.sum()),
         n_invalid=int(arrays.n_invalid.sum()),
         bias=float(d.bias.mean()),
@@ -163,6 +163,11 @@ def summarize(
         expected_accuracy=float(expected.mean()),
         min_samples=int(n.min()),
         ci=ci,
-        options={"delta": delta, "unbiased": unbiased, "jackknife": jackknife, "n_boot": n_boot,
-                 "ci_method": ci_method},
+        options={
+            "delta": delta,
+            "unbiased": unbiased,
+            "jackknife": jackknife,
+            "n_boot": n_boot,
+            "ci_method": ci_method,
+        },
     )

@@ -74,9 +74,7 @@ def test_vector_decomposition(
     return Decomposition(bias=bias, variance=variance, error=error)
 
 
-def apply_limit_hits(
-    outcomes: ArrayLike, limit_hit: ArrayLike, baseline: ArrayLike
-) -> NDArray[np.float64]:
+def apply_limit_hits(outcomes: ArrayLike, limit_hit: ArrayLike, baseline: ArrayLike) -> NDArray[np.float64]:
     """Set the tests of runs that hit a limit to "unchanged": the baseline (pre-patch) outcome.
 
     Parameters
@@ -98,8 +96,7 @@ def apply_limit_hits(
     base = np.asarray(baseline, dtype=np.float64)
     if y.ndim != 3 or hit.shape != y.shape[:2] or base.shape != (y.shape[0], y.shape[2]):
         raise ValueError(
-            f"expected outcomes (Q, R, T), limit_hit (Q, R), baseline (Q, T); got {y.shape}, {hit.shape}, "
-            f"{base.shape}"
+            f"expected outcomes (Q, R, T), limit_hit (Q, R), baseline (Q, T); got {y.shape}, {hit.shape}, {base.shape}"
         )
     return np.where(hit[:, :, None], base[:, None, :], y)
 

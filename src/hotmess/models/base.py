@@ -65,13 +65,36 @@ class GenerateRequest:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """One sample returned by a provider."""
+    """One sample returned by a provider.
+
+    Attributes
+    ----------
+    text
+        The visible answer text (``""`` when the model produced none).
+    output_tokens
+        Generated tokens of this sample as the backend counted them (API usage, or the local tokenizer); for
+        OpenAI-style APIs this includes hidden reasoning tokens. ``None`` when the backend cannot attribute a
+        count to this one sample (e.g. one request with native ``n > 1`` reports only a total).
+    reasoning_tokens
+        Hidden reasoning tokens of this sample when the API reports them, else ``None``.
+    probs
+        Probability vector over ``request.options`` (log-likelihood scoring), else ``None``.
+    finish_reason
+        Why generation stopped (``"stop"``, ``"length"``, ...; ``"score"`` for scoring).
+    input_tokens
+        Prompt tokens as the backend counted them, if known.
+    reasoning
+        Visible reasoning or thinking text returned beside the answer (Anthropic thinking blocks,
+        ``reasoning_content`` of reasoning servers), else ``None``.
+    """
 
     text: str
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
     probs: tuple[float, ...] | None = None
     finish_reason: str | None = None
+    input_tokens: int | None = None
+    reasoning: str | None = None
 
 
 class RetryableError(Exception):
@@ -115,3 +138,7 @@ class Provider(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections and models."""
+
+    def describe(self) -> dict[str, Any]:
+        """The resolved, secret-free configuration to save with a run (override to add options)."""
+        return {"provider": type(self).__name__, "name": self.name}

@@ -1,0 +1,103 @@
+"""``hotmess analyze PATH``: bias, variance, error, incoherence and accuracy of a samples file or store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
+from hotmess.cli._common import console, err_console, fmt, write_results
+from hotmess.data import read_samples
+from hotmess.errors import ConfigError
+from hotmess.metrics import DEFAULT_DELTA, METRICS
+
+__all__ = ["register"]
+
+
+def _table(res: TableSummary) -> Table:
+    o = res.overall
+    ratio = o.metric != "zero-one"
+    level = next(iter(o.ci.values())).level if o.ci else None
+    t = Table(title=f"hotmess · {o.metric} decomposition", title_justify="left")
+    for name in ("group", "questions", "samples", "bias", "variance", "error"):
+        t.add_column(name, justify="left" if name == "group" else "right")
+    if ratio:
+        t.add_column("incoherence" + (f" [{level:.0%} CI]" if level else ""), justify="right")
+    t.add_column("accuracy", justify="right")
+    t.add_column("invalid", justify="right")
+    for labels, s in [({}, o), *res.groups]:
+        name = "overall" if not labels else " / ".join(v or "-" for v in labels.values())
+        row = [name, str(s.n_questions), str(s.n_samples), fmt(s.bias), fmt(s.variance), fmt(s.error)]
+        if ratio:
+            ci = s.ci.get("incoherence")
+            row.append(fmt(s.incoherence) + (f" [{fmt(ci.low)}, {fmt(ci.high)}]" if ci else ""))
+        acc_ci = s.ci.get("accuracy")
+        row.append(fmt(s.accuracy) + (f" [{fmt(acc_ci.low)}, {fmt(acc_ci.high)}]" if acc_ci else ""))
+        row.append(f"{s.invalid_rate:.1%}")
+        t.add_row(*row, end_section=not labels)
+    return t
+
+
+def analyze(
+    path: Path = typer.Argument(..., help="Run store (.sqlite) or samples file (.parquet, .csv, .jsonl)."),
+    metric: str = typer.Option("kl", "--metric", "-m", help=f"Decomposition: {', '.join(METRICS)}."),
+    by: str | None = typer.Option(
+        None, "--by", help=f"Comma-separated grouping among {', '.join(GROUP_COLUMNS)} (default: those that vary)."
+    ),
+    run: str | None = typer.Option(None, "--run", help="Only samples of this run id."),
+    delta: float = typer.Option(DEFAULT_DELTA, "--delta", help="KL Laplace smoothing δ."),
+    unbiased: bool = typer.Option(False, "--unbiased", help="Brier: n/(n−1) variance correction."),
+    jackknife: bool = typer.Option(False, "--jackknife", help="KL: jackknife-corrected variance."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
+    level: float = typer.Option(0.95, "--ci-level", help="Confidence level."),
+    ci_method: str = typer.Option("percentile", "--ci-method", help="percentile or bca."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Also write results to .json, .csv or .parquet."),
+) -> None:
+    """Split model error into bias and variance; print incoherence with bootstrap CIs."""
+    if metric not in METRICS:
+        raise ConfigError(f"unknown metric {metric!r}", hint=f"use one of {', '.join(METRICS)}")
+    if ci_method not in ("percentile", "bca"):
+        raise ConfigError(f"unknown CI method {ci_method!r}", hint="use percentile or bca")
+    if not 0 < level < 1:
+        raise ConfigError(f"--ci-level must be in (0, 1), got {level}", hint="e.g. --ci-level 0.95")
+    if n_boot < 0:
+        raise ConfigError("--n-boot must be ≥ 0", hint="use 0 to skip confidence intervals")
+    if delta <= 0:
+        raise ConfigError("--delta must be > 0", hint="the default is 1e-12")
+    groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
+    df = read_samples(path, run_id=run)
+    res = summarize_samples(
+        df,
+        metric,
+        by=groups,
+        delta=delta,
+        unbiased=unbiased,
+        jackknife=jackknife,
+        n_boot=n_boot,
+        level=level,
+        ci_method=ci_method,  # type: ignore[arg-type]  # checked above
+        rng=seed,
+    )
+    data = {"source": str(path), **res.to_dict()}
+    if out is not None:
+        write_results(data, res.to_frame(), out)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, allow_nan=False, default=str))
+        return
+    console.print(_table(res))
+    for w in res.warnings:
+        err_console.print(f"[yellow]note:[/] {w}")
+    if metric == "zero-one":
+        err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
+    if out is not None:
+        err_console.print(f"results written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyze`` to the ``hotmess`` app."""
+    app.command("analyze")(analyze)

@@ -1,0 +1,279 @@
+"""The SQLite run store: where every sample lands, exactly once.
+
+One file holds any number of runs. Sampling writes into it batch by batch (one transaction per batch, WAL
+journal, so a killed process loses at most the batch in flight and never corrupts what is there); analysis
+and export read from it. Writing a sample whose key is already stored does nothing — unless the stored row
+is an *error row* (a failure that survived retries), which a later successful sample replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
+from hotmess.errors import StoreError
+
+__all__ = ["SCHEMA_VERSION", "RunStore"]
+
+SCHEMA_VERSION = 1
+
+_SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "list": "TEXT"}
+_NOT_NULL = {*KEY_COLUMNS, "n_options", "correct", "answer", "valid"}
+
+
+def _ddl() -> str:
+    cols = ",\n  ".join(
+        f"{name} {_SQL_TYPES[kind]}{' NOT NULL' if name in _NOT_NULL else ''}" for name, kind in COLUMNS.items()
+    )
+    return f"""
+CREATE TABLE IF NOT EXISTS samples (
+  {cols},
+  PRIMARY KEY ({", ".join(KEY_COLUMNS)})
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL,
+  status TEXT NOT NULL,
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS questions (
+  task TEXT NOT NULL,
+  question_id TEXT NOT NULL,
+  text TEXT,
+  options TEXT,
+  correct INTEGER,
+  metadata TEXT,
+  PRIMARY KEY (task, question_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _encode_list(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return json.dumps([None if isinstance(x, float) and math.isnan(x) else x for x in list(v)])
+
+
+def _decode_list(v: Any) -> list[Any] | None:
+    if v is None:
+        return None
+    return [float("nan") if x is None else x for x in json.loads(v)]
+
+
+class RunStore:
+    """A SQLite file of samples, runs and questions.
+
+    Parameters
+    ----------
+    path
+        The store file; created (with its parent directory) when ``create`` is true.
+    create
+        Create the file if missing; otherwise a missing file is a :class:`~hotmess.errors.StoreError`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> with RunStore(os.path.join(d, "runs.sqlite")) as store:
+    ...     n_new = store.write([Sample(model="m", task="t", question_id="q", context_id=0, sample_index=0,
+    ...                         n_options=2, correct=0, answer=0, valid=True)])
+    ...     len(store)
+    1
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"run store {self.path} does not exist", hint="check the path")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_ddl())
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a hotmess run store ({exc})",
+                hint="pass a .sqlite file written by hotmess, or a .parquet/.csv/.jsonl samples file",
+            ) from None
+        cols = ", ".join(COLUMNS)
+        marks = ", ".join("?" for _ in COLUMNS)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c not in KEY_COLUMNS)
+        self._insert = (
+            f"INSERT INTO samples ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
+            "WHERE samples.error IS NOT NULL AND excluded.error IS NULL"
+        )
+
+    def _check_version(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            with self._conn:
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema version {row[0]}, newer than this hotmess ({SCHEMA_VERSION})",
+                hint="upgrade hotmess",
+            )
+
+    # -- context management -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        self._conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- samples --------------------------------------------------------------------------------------------
+    def write(self, samples: Iterable[Sample | Mapping[str, Any]]) -> int:
+        """Write a batch of samples in one transaction; returns how many rows were new or replaced errors."""
+        now = time.time()
+        rows = []
+        for s in samples:
+            row = s.to_row() if isinstance(s, Sample) else dict(s)
+            if not row.get("created_at"):
+                row["created_at"] = now
+            rows.append(
+                tuple(
+                    _encode_list(row.get(c)) if c in LIST_COLUMNS else _plain(row.get(c), COLUMNS[c]) for c in COLUMNS
+                )
+            )
+        if not rows:
+            return 0
+        try:
+            with self._conn:
+                before = self._conn.total_changes
+                self._conn.executemany(self._insert, rows)
+                return self._conn.total_changes - before
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"a sample could not be stored: {exc}", hint="every key column must be set") from None
+
+    def completed_keys(self, run_id: str | None = None) -> set[tuple[Any, ...]]:
+        """Keys of stored samples that are not error rows (what a resumed run skips)."""
+        sql = f"SELECT {', '.join(KEY_COLUMNS)} FROM samples WHERE error IS NULL"
+        args: tuple[Any, ...] = ()
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            args = (run_id,)
+        return {tuple(r) for r in self._conn.execute(sql, args)}
+
+    def __len__(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+
+    def samples(self, *, run_id: str | Sequence[str] | None = None, include_errors: bool = True) -> pd.DataFrame:
+        """All samples (optionally of some runs) as a DataFrame with the columns of the schema."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM samples"
+        where, args = [], []
+        if run_id is not None:
+            ids = [run_id] if isinstance(run_id, str) else list(run_id)
+            where.append(f"run_id IN ({', '.join('?' for _ in ids)})")
+            args.extend(ids)
+        if not include_errors:
+            where.append("error IS NULL")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {', '.join(KEY_COLUMNS)}"
+        df = pd.read_sql_query(sql, self._conn, params=args)
+        for c in LIST_COLUMNS:
+            df[c] = [_decode_list(v) for v in df[c]]
+        df["valid"] = df["valid"].astype(bool)
+        for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
+            df[c] = df[c].astype("Int64")
+        return df
+
+    def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
+        """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
+        total = len(self)
+        for offset in range(0, total, batch_size):
+            sql = (
+                f"SELECT {', '.join(COLUMNS)} FROM samples ORDER BY {', '.join(KEY_COLUMNS)} "
+                f"LIMIT {batch_size} OFFSET {offset}"
+            )
+            df = pd.read_sql_query(sql, self._conn)
+            for c in LIST_COLUMNS:
+                df[c] = [_decode_list(v) for v in df[c]]
+            yield df
+
+    # -- runs and questions ---------------------------------------------------------------------------------
+    def save_run(self, run_id: str, config: Mapping[str, Any], *, status: str = "running") -> None:
+        """Record (or update) a run's resolved configuration and status."""
+        now = time.time()
+        text = json.dumps(config, sort_keys=True, default=str)
+        with self._conn:
+            self._conn.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "
+                "updated_at=excluded.updated_at, status=excluded.status, config=excluded.config",
+                (run_id, now, now, status, text),
+            )
+
+    def set_status(self, run_id: str, status: str) -> None:
+        """Update a run's status ("running", "complete", "interrupted", "failed")."""
+        with self._conn:
+            self._conn.execute("UPDATE runs SET status=?, updated_at=? WHERE run_id=?", (status, time.time(), run_id))
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run: run_id, created_at, updated_at, status, config (parsed dict)."""
+        df = pd.read_sql_query("SELECT * FROM runs ORDER BY created_at", self._conn)
+        df["config"] = [json.loads(c) for c in df["config"]]
+        return df
+
+    def run_config(self, run_id: str) -> dict[str, Any] | None:
+        """The saved configuration of ``run_id``, or None."""
+        row = self._conn.execute("SELECT config FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def save_questions(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Record question texts, options and metadata (task, question_id, text, options, correct, metadata)."""
+        data = [
+            (
+                r["task"],
+                str(r["question_id"]),
+                r.get("text"),
+                json.dumps(list(r.get("options") or [])),
+                r.get("correct"),
+                json.dumps(r.get("metadata") or {}, default=str),
+            )
+            for r in rows
+        ]
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?)", data)
+
+    def questions(self) -> pd.DataFrame:
+        """Stored questions with ``options`` and ``metadata`` parsed."""
+        df = pd.read_sql_query("SELECT * FROM questions ORDER BY task, question_id", self._conn)
+        df["options"] = [json.loads(v) if v else [] for v in df["options"]]
+        df["metadata"] = [json.loads(v) if v else {} for v in df["metadata"]]
+        return df
+
+
+def _plain(v: Any, kind: str) -> Any:
+    """Python scalar suitable for sqlite from a value that may be a numpy/pandas scalar or NA."""
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if kind == "int":
+        return int(v)
+    if kind == "bool":
+        return int(bool(v))
+    if kind == "float":
+        return float(v)
+    return str(v)

@@ -1,0 +1,406 @@
+"""Shared HTTP plumbing of the API providers: keys, one pooled client, replicas, error classification.
+
+Internal; the public providers are :class:`~hotmess.models.openai_compat.OpenAICompatProvider` and
+:class:`~hotmess.models.anthropic.AnthropicProvider`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from hotmess.errors import BackendError
+from hotmess.models.base import RetryableError
+
+__all__ = [
+    "ApiKey",
+    "HTTPTransport",
+    "Replica",
+    "classify_status",
+    "gather_all",
+    "parse_retry_after",
+    "read_api_key",
+    "redact",
+    "server_message",
+    "validate_base_url",
+]
+
+T = TypeVar("T")
+
+#: Things that look like API keys, masked in any text that may reach a user even when we do not know the key.
+_KEY_LIKE = re.compile(r"\b(sk-ant-|sk-|sk_|key-|Bearer\s+)[A-Za-z0-9_\-*.]{6,}")
+_MESSAGE_LIMIT = 300
+
+
+class ApiKey:
+    """An API key read from the environment; its value is never part of a repr, str or message.
+
+    >>> key = ApiKey("sk-secret-value", env="OPENAI_API_KEY")
+    >>> key
+    ApiKey(env='OPENAI_API_KEY', value=***)
+    """
+
+    __slots__ = ("_value", "env")
+
+    def __init__(self, value: str, *, env: str) -> None:
+        self._value = value
+        self.env = env
+
+    def reveal(self) -> str:
+        """The key itself, only for building request headers."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"ApiKey(env={self.env!r}, value=***)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # never pickle a secret into a store or a subprocess by accident
+        raise TypeError("ApiKey cannot be pickled")
+
+
+def read_api_key(env: str | None) -> ApiKey | None:
+    """Read a key from environment variable ``env``; ``None`` when ``env`` is ``None``, unset or empty."""
+    if not env:
+        return None
+    value = os.environ.get(env, "").strip()
+    return ApiKey(value, env=env) if value else None
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Mask every known secret and anything key-like in ``text``.
+
+    >>> redact("Incorrect API key provided: sk-abc123456789", ["sk-abc123456789"])
+    'Incorrect API key provided: ***'
+    >>> redact("bad key sk-zzzzzzzzzz")
+    'bad key sk-***'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _KEY_LIKE.sub(lambda m: m.group(1) + "***", text)
+
+
+def validate_base_url(url: str) -> str:
+    """Check that ``url`` is an absolute http(s) URL and return it without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BackendError(
+            f"invalid base URL {url!r}: expected http(s)://host[:port]/...",
+            hint="pass a base URL such as http://localhost:8000/v1",
+        )
+    return url.strip().rstrip("/")
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` (seconds or an HTTP-date).
+
+    Returns ``None`` when no usable header is present; negative waits become 0.
+
+    >>> parse_retry_after({"Retry-After": "3"})
+    3.0
+    >>> parse_retry_after({"retry-after-ms": "250"})
+    0.25
+    >>> parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"},
+    ...                   now=datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC))
+    10.0
+    >>> parse_retry_after({"retry-after": "soon"}) is None
+    True
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ms = lowered.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def server_message(body: bytes | str, *, secrets: Iterable[str | None] = ()) -> str:
+    """The error message a server put in its body, on one line, shortened and with secrets masked.
+
+    Understands OpenAI/Anthropic ``{"error": {"message": ...}}``, Ollama/TGI ``{"error": "..."}``,
+    FastAPI ``{"detail": ...}`` and plain text.
+
+    >>> server_message(b'{"error": {"message": "The model `x` does not exist", "type": "invalid_request_error"}}')
+    'The model `x` does not exist'
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    message: Any = text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data.get("detail", data.get("message")))
+        if isinstance(err, dict):
+            message = err.get("message") or err.get("type") or json.dumps(err)
+        elif err is not None:
+            message = err if isinstance(err, str) else json.dumps(err)
+    message = " ".join(str(message).split())
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 3] + "..."
+    return redact(message, secrets) or "(empty body)"
+
+
+def classify_status(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    url: str,
+    model: str,
+    label: str,
+    key: ApiKey | None,
+    key_env: str | None,
+) -> Exception:
+    """Map an HTTP error status to :class:`RetryableError` (transient) or :class:`BackendError` (fatal)."""
+    msg = server_message(body, secrets=[key.reveal() if key else None])
+    where = f"HTTP {status} from {url}"
+    if status == 429:
+        if "insufficient_quota" in msg or "exceeded your current quota" in msg:
+            return BackendError(f"{label} quota exhausted ({where}): {msg}", hint="check the account's plan")
+        return RetryableError("rate_limit", f"{where}: {msg}", retry_after=parse_retry_after(headers))
+    if status in (401, 403):
+        if key_env is None:
+            hint = "this endpoint needs an API key: pass api_key_env=<name of the variable holding it>"
+        elif key is None:
+            hint = f"{key_env} is not set: set {key_env}"
+        else:
+            hint = f"set {key_env} to a valid key with access to {model!r}"
+        what = "rejected the API key" if status == 401 else "refused access"
+        return BackendError(f"{label} {what} ({where}): {msg}", hint=hint)
+    if status == 404:
+        return BackendError(
+            f"unknown model {model!r} or endpoint ({where}): {msg}",
+            hint="check the model name and the base URL (OpenAI-compatible servers usually end in /v1)",
+        )
+    if status == 408:
+        return RetryableError("timeout", f"{where}: {msg}")
+    if status == 409:
+        return RetryableError("server", f"{where}: {msg}", retry_after=parse_retry_after(headers))
+    if status == 529:
+        return RetryableError("server", f"overloaded ({where}): {msg}", retry_after=parse_retry_after(headers))
+    if status >= 500:
+        return RetryableError("server", f"{where}: {msg}", retry_after=parse_retry_after(headers))
+    return BackendError(
+        f"{label} bad request ({where}): {msg}",
+        hint="check the options this model accepts (max_tokens, temperature, n, reasoning settings)",
+    )
+
+
+@dataclass
+class Replica:
+    """One base URL serving the model, with the counters used for routing."""
+
+    base_url: str
+    in_flight: int = 0
+    requests: int = 0
+    successes: int = 0
+    failures: int = 0
+    #: Whether any HTTP response ever came back from this URL.
+    reached: bool = False
+    #: ``time.monotonic()`` before which routing avoids this replica after a connection failure.
+    down_until: float = 0.0
+
+
+Routing = Literal["least_busy", "round_robin"]
+
+
+class HTTPTransport:
+    """One pooled :class:`httpx.AsyncClient` over one or more replica base URLs.
+
+    The client is created lazily inside the running event loop (and again if a later call runs in another
+    loop), because an ``httpx.AsyncClient`` must not outlive its loop.
+    """
+
+    def __init__(
+        self,
+        base_urls: Sequence[str],
+        *,
+        label: str,
+        model: str,
+        key: ApiKey | None,
+        key_env: str | None,
+        timeout_s: float,
+        max_connections: int,
+        routing: Routing = "least_busy",
+        fail_fast_unreachable: bool = True,
+        cooldown_s: float = 5.0,
+    ) -> None:
+        if not base_urls:
+            raise BackendError("no base URL given", hint="pass base_url= or base_urls=")
+        self.replicas = [Replica(validate_base_url(u)) for u in base_urls]
+        self.label = label
+        self.model = model
+        self.key = key
+        self.key_env = key_env
+        self.timeout_s = timeout_s
+        self.max_connections = max_connections
+        self.routing: Routing = routing
+        self.fail_fast_unreachable = fail_fast_unreachable
+        self.cooldown_s = cooldown_s
+        self._rr = 0
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_client(self) -> Any:
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            # pool=None: wait for a free connection instead of timing out; the runner bounds concurrency.
+            timeout = httpx.Timeout(self.timeout_s, pool=None)
+            limits = httpx.Limits(
+                max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+            )
+            self._client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=True)
+            self._loop = loop
+        return self._client
+
+    def pick(self) -> Replica:
+        """The replica the next request goes to (healthy ones first; least busy or round robin)."""
+        now = time.monotonic()
+        healthy = [r for r in self.replicas if r.down_until <= now] or self.replicas
+        if self.routing == "round_robin" or len(healthy) == 1:
+            self._rr += 1
+            return healthy[(self._rr - 1) % len(healthy)]
+        return min(healthy, key=lambda r: (r.in_flight, r.requests))
+
+    def _mark_down(self, replica: Replica) -> None:
+        replica.failures += 1
+        if len(self.replicas) > 1:
+            replica.down_until = time.monotonic() + self.cooldown_s
+
+    async def post_json(self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        """POST ``body`` to ``<replica>/<path>`` and return the decoded JSON object, or raise a classified error."""
+        import httpx
+
+        client = self._get_client()
+        replica = self.pick()
+        url = replica.base_url + path
+        replica.in_flight += 1
+        replica.requests += 1
+        try:
+            response = await client.post(url, json=body, headers=dict(headers))
+        except httpx.TimeoutException as exc:
+            self._mark_down(replica)
+            raise RetryableError("timeout", f"no complete response from {url} within {self.timeout_s:g} s") from exc
+        except httpx.ConnectError as exc:
+            self._mark_down(replica)
+            if self.fail_fast_unreachable and not replica.reached:
+                raise BackendError(
+                    f"cannot reach {url}: {_one_line(exc)}",
+                    hint="check the base URL and that the server is running",
+                ) from exc
+            raise RetryableError("connection", f"cannot connect to {url}: {_one_line(exc)}") from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise BackendError(f"invalid URL {url!r}: {_one_line(exc)}", hint="check the base URL") from exc
+        except httpx.TransportError as exc:  # dropped connection, read/write error, protocol error
+            self._mark_down(replica)
+            raise RetryableError("connection", f"connection to {url} failed: {_one_line(exc)}") from exc
+        finally:
+            replica.in_flight -= 1
+        replica.reached = True
+        if response.status_code >= 400:
+            replica.failures += 1
+            raise classify_status(
+                response.status_code,
+                response.content,
+                response.headers,
+                url=url,
+                model=self.model,
+                label=self.label,
+                key=self.key,
+                key_env=self.key_env,
+            )
+        try:
+            data = response.json()
+        except ValueError as exc:
+            replica.failures += 1
+            raise RetryableError("malformed", f"response from {url} is not JSON: {_snippet(response.text)}") from exc
+        if not isinstance(data, dict):
+            replica.failures += 1
+            raise RetryableError("malformed", f"response from {url} is not a JSON object: {_snippet(response.text)}")
+        replica.successes += 1
+        return data
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Per-replica counters (base URL, requests, successes, failures, in flight)."""
+        return [
+            {
+                "base_url": r.base_url,
+                "requests": r.requests,
+                "successes": r.successes,
+                "failures": r.failures,
+                "in_flight": r.in_flight,
+            }
+            for r in self.replicas
+        ]
+
+    async def aclose(self) -> None:
+        """Close the pooled client (a later request opens a new one)."""
+        client, self._client = self._client, None
+        if client is not None and not client.is_closed:
+            try:
+                await client.aclose()
+            except RuntimeError:  # its event loop is already closed; the sockets went with it
+                pass
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return redact(text)[:_MESSAGE_LIMIT]
+
+
+def _snippet(text: str) -> str:
+    return redact(" ".join(text.split())[:80]) or "(empty body)"
+
+
+async def gather_all(factories: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run coroutines concurrently; on the first failure cancel the rest and raise it.
+
+    A fatal error (anything not a :class:`RetryableError`) wins over a transient one, so that e.g. a bad key
+    stops a run even if a sibling request timed out first.
+    """
+    tasks = [asyncio.ensure_future(f()) for f in factories]
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    errors: list[BaseException] = [
+        e for t in done if not t.cancelled() and (e := t.exception()) is not None
+    ]
+    if errors:
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        fatal = [e for e in errors if not isinstance(e, RetryableError)]
+        raise (fatal or errors)[0]
+    return [t.result() for t in tasks]
