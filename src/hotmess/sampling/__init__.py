@@ -1,1 +1,6 @@
-"""hotmess.sampling."""
+"""The sampler: few-shot contexts × seeds, bounded concurrency, classified retries, exactly-once resume."""
+
+from hotmess.sampling.config import Budget, RunConfig
+from hotmess.sampling.runner import RunStats, sample_seed, sample_task
+
+__all__ = ["Budget", "RunConfig", "RunStats", "sample_seed", "sample_task"]

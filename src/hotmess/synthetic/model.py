@@ -19,6 +19,7 @@ __all__ = [
     "GPT",
     "GPTConfig",
     "KVCache",
+    "autocast_for",
     "configure_optimizer",
     "evaluate_loss",
     "lr_at",
@@ -270,7 +271,7 @@ def evaluate_loss(
     for s in range(0, inputs.shape[0], batch_size):
         tgt = targets[s : s + batch_size]
         n = int((tgt != IGNORE_INDEX).sum())
-        with _autocast(inputs.device):
+        with autocast_for(inputs.device):
             _, loss = model(inputs[s : s + batch_size], tgt)
         assert loss is not None
         total += float(loss) * n
@@ -279,6 +280,6 @@ def evaluate_loss(
     return total / max(count, 1)
 
 
-def _autocast(device: torch.device) -> torch.autocast:
+def autocast_for(device: torch.device) -> torch.autocast:
     """bf16 autocast on CUDA; a disabled context elsewhere (CPU runs in float32)."""
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")

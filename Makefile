@@ -1,0 +1,19 @@
+# The two commands of the README. Both set up ./.venv themselves (idempotent).
+.PHONY: demo test lint bench
+
+demo:  ## the main job, fully offline: SmolLM2 on a generated task, then the HTML report
+	scripts/setup.sh demo
+	.venv/bin/hotmess demo --out hotmess-demo
+
+test:  ## the whole test suite, slow end-to-end paths included, plus lint and types
+	scripts/setup.sh test
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/ruff format --check src tests benchmarks
+	.venv/bin/mypy
+	HF_HUB_OFFLINE=1 .venv/bin/python -m pytest -q
+
+lint:
+	.venv/bin/ruff check src tests benchmarks && .venv/bin/ruff format --check src tests benchmarks && .venv/bin/mypy
+
+bench:
+	for f in benchmarks/bench_*.py; do .venv/bin/python $$f; done

@@ -1,0 +1,136 @@
+"""``hotmess run``: sample a model on a task into a run store (resumable: rerun the same command)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hotmess.cli._common import console, err_console
+from hotmess.data import RunStore
+from hotmess.errors import ConfigError
+from hotmess.sampling import Budget, RunConfig, RunStats, sample_task
+
+__all__ = ["register"]
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE", hint="e.g. --option batch_size=8")
+        k, v = pair.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+def execute(config: RunConfig, store_path: Path, *, progress: bool = True) -> RunStats:
+    """Resolve the model and task of ``config`` and sample into ``store_path`` (the library form of the CLI)."""
+    from hotmess.models import resolve_model
+    from hotmess.tasks import load_task
+
+    task = load_task(config.task)
+    provider = resolve_model(config.model, **config.model_options)
+
+    async def go() -> RunStats:
+        try:
+            with RunStore(store_path) as store:
+                return await sample_task(provider, task, store, config, progress=progress)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(go())
+
+
+def run(
+    model: str = typer.Option("smollm2", "--model", help="smollm2 | local:PATH | openai:MODEL | anthropic:MODEL."),
+    task: str = typer.Option(
+        "generated:arithmetic", "--task", help="A task file (CSV/JSONL/Parquet) or generated:NAME."
+    ),
+    store: Path = typer.Option(..., "--store", "-s", help="Run store to write into (.sqlite); created if missing."),
+    contexts: int = typer.Option(10, "--contexts", help="Few-shot contexts per question."),
+    samples: int = typer.Option(3, "--samples", help="Samples per context."),
+    k_shot: int = typer.Option(3, "--k-shot", help="Exemplars per context."),
+    fmt: str | None = typer.Option(None, "--format", help="letter | prob | answer_tag (default: the task's)."),
+    scoring: str = typer.Option("generate", "--scoring", help="generate | loglik (score options; local models)."),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Cap on generated tokens per sample."),
+    budget: list[str] = typer.Option([], "--budget", help="Reasoning budget (repeatable): low|medium|high|think:N."),
+    seed: int = typer.Option(0, "--seed", help="Root seed of contexts and sampling seeds."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N questions."),
+    no_shuffle: bool = typer.Option(False, "--no-shuffle", help="Keep the original option order."),
+    base_url: list[str] = typer.Option([], "--base-url", help="OpenAI-compatible endpoint (repeat for replicas)."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
+    option: list[str] = typer.Option([], "--option", help="Backend option KEY=VALUE (repeatable)."),
+    concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight."),
+    retries: int = typer.Option(6, "--retries", help="Retries of a transient failure."),
+    max_samples: int | None = typer.Option(None, "--max-samples", help="Stop after N new samples."),
+    max_total_tokens: int | None = typer.Option(None, "--max-total-tokens", help="Stop after N output tokens."),
+    max_cost: float | None = typer.Option(None, "--max-cost", help="Stop at this estimated cost."),
+    price: float | None = typer.Option(None, "--price-per-mtok", help="Price per million output tokens."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+) -> None:
+    """Sample MODEL on TASK: contexts × samples per question, every sample stored exactly once."""
+    opts = _options(option)
+    if base_url:
+        opts["base_urls"] = list(base_url)
+    if api_key_env:
+        opts["api_key_env"] = api_key_env
+    config = RunConfig(
+        model=model,
+        task=task,
+        n_contexts=contexts,
+        samples_per_context=samples,
+        k_shot=k_shot,
+        fmt=fmt,
+        shuffle_options=not no_shuffle,
+        scoring=scoring,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        budgets=tuple(Budget.parse(b) for b in budget) or (Budget(),),
+        seed=seed,
+        limit=limit,
+        max_samples=max_samples,
+        max_total_tokens=max_total_tokens,
+        max_cost=max_cost,
+        price_per_mtok=price,
+        concurrency=concurrency,
+        max_retries=retries,
+        model_options=opts,
+    )
+    if max_cost is not None and price is None:
+        raise ConfigError("--max-cost needs --price-per-mtok", hint="give the price per million output tokens")
+    stats = execute(config, store, progress=not no_progress)
+    if as_json:
+        typer.echo(json.dumps(stats.to_dict(), indent=2))
+    else:
+        console.print(
+            f"run [bold]{stats.run_id}[/]: {stats.written} new samples ({stats.invalid} invalid), "
+            f"{stats.already_done} already stored, {stats.output_tokens} output tokens in {stats.elapsed:.1f}s"
+        )
+        if stats.retries:
+            console.print("retried: " + ", ".join(f"{k} {v}" for k, v in stats.retries.items()))
+    if stats.error_rows:
+        err_console.print(
+            "[yellow]note:[/] "
+            + ", ".join(f"{v} {k}" for k, v in stats.error_rows.items())
+            + " sample(s) failed after retries and are stored as error rows; rerun the same command to retry them"
+        )
+    if stats.stopped:
+        err_console.print(f"[yellow]stopped:[/] {stats.stopped}; rerun the same command to continue")
+    if not as_json:
+        console.print(f"next: hotmess analyze {store}")
+    if not stats.complete:
+        raise typer.Exit(4 if stats.error_rows else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to the ``hotmess`` app."""
+    app.command("run")(run)

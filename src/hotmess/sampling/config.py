@@ -1,0 +1,154 @@
+"""The configuration of one sampling run, saved with the run in the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hotmess.errors import ConfigError
+
+__all__ = ["Budget", "RunConfig"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-")[:40]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A reasoning budget: a label recorded with each sample and the settings it maps to."""
+
+    label: str = ""
+    """Recorded in the ``budget`` column ("" = the default budget)."""
+    max_tokens: int | None = None
+    """Cap on generated tokens under this budget (None: the run's ``max_tokens``)."""
+    reasoning_effort: str | None = None
+    """OpenAI-style ``reasoning_effort`` ("low", "medium", "high")."""
+    thinking_budget: int | None = None
+    """Anthropic extended-thinking budget in tokens."""
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """Parse ``low``/``medium``/``high`` (reasoning effort), ``think:N`` (thinking tokens) or ``tokens:N``.
+
+        Examples
+        --------
+        >>> Budget.parse("high").reasoning_effort, Budget.parse("think:1024").thinking_budget
+        ('high', 1024)
+        """
+        t = text.strip()
+        if t in ("", "default"):
+            return cls()
+        if t in ("minimal", "low", "medium", "high"):
+            return cls(label=t, reasoning_effort=t)
+        m = re.fullmatch(r"(think|tokens):(\d+)", t)
+        if m:
+            n = int(m.group(2))
+            return cls(label=t, thinking_budget=n) if m.group(1) == "think" else cls(label=t, max_tokens=n)
+        raise ConfigError(
+            f"unknown budget {text!r}", hint="use low, medium, high, think:N (thinking tokens) or tokens:N"
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run's samples. Its hash names the run, so rerunning resumes it."""
+
+    model: str
+    """Model spec, e.g. ``smollm2``, ``openai:gpt-4o-mini``, ``anthropic:claude-...``, ``local:/path``."""
+    task: str
+    """Task spec: a file path or ``generated:<name>``."""
+    n_contexts: int = 10
+    """Few-shot contexts per question (SPEC §2 default: 10)."""
+    samples_per_context: int = 3
+    """Samples per context (SPEC §2 default: 3; 10 × 3 = 30 per question)."""
+    k_shot: int = 3
+    """Exemplars per few-shot context."""
+    fmt: str | None = None
+    """Prompt format: ``letter``, ``prob``, ``answer_tag`` (None: the task's default)."""
+    shuffle_options: bool = True
+    """Shuffle option order per context (recorded; answers are stored in the original order)."""
+    scoring: str = "generate"
+    """``generate`` (sample text and extract the answer) or ``loglik`` (score the options; local models)."""
+    temperature: float = 1.0
+    """Sampling temperature."""
+    max_tokens: int = 512
+    """Cap on generated tokens per sample."""
+    budgets: tuple[Budget, ...] = (Budget(),)
+    """Reasoning budgets; every question is sampled under each."""
+    seed: int = 0
+    """Root seed: contexts and per-sample seeds derive from it."""
+    limit: int | None = None
+    """Use only the first ``limit`` questions of the task."""
+    max_samples: int | None = None
+    """Stop after this many new samples."""
+    max_total_tokens: int | None = None
+    """Stop once this many output tokens have been generated in this invocation."""
+    max_cost: float | None = None
+    """Stop once the estimated cost (``price_per_mtok`` × output tokens) reaches this, in currency units."""
+    price_per_mtok: float | None = None
+    """Price per million output tokens, for the cost estimate."""
+    concurrency: int | None = None
+    """Requests in flight (None: the provider's own limit)."""
+    max_retries: int = 6
+    """Attempts after the first for a transient failure."""
+    max_retry_seconds: float = 600.0
+    """Give up retrying a request after this long in total."""
+    model_options: dict[str, Any] = field(default_factory=dict)
+    """Backend options (base URLs, batch size, device, ...). Never holds API keys."""
+
+    def __post_init__(self) -> None:
+        for name in ("n_contexts", "samples_per_context"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1", hint="see `hotmess run --help`")
+        if self.k_shot < 0:
+            raise ConfigError("k_shot must be ≥ 0", hint="use 0 for zero-shot prompts")
+        if self.scoring not in ("generate", "loglik"):
+            raise ConfigError(f"unknown scoring {self.scoring!r}", hint="use generate or loglik")
+        if self.temperature < 0:
+            raise ConfigError("temperature must be ≥ 0", hint="e.g. --temperature 1.0")
+        if self.max_tokens < 1:
+            raise ConfigError("max_tokens must be ≥ 1", hint="e.g. --max-tokens 512")
+        labels = [b.label for b in self.budgets]
+        if len(set(labels)) != len(labels) or not labels:
+            raise ConfigError("budgets must be distinct and non-empty", hint="list each budget once")
+        if any(k.lower().endswith(("key", "token", "secret")) for k in self.model_options):
+            raise ConfigError("API keys cannot be passed as options", hint="set them in the environment instead")
+
+    @property
+    def samples_per_question(self) -> int:
+        """Samples per question and budget."""
+        return self.n_contexts * self.samples_per_context
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that determine which samples the run contains (caps and concurrency excluded)."""
+        d = asdict(self)
+        for k in (
+            "max_samples",
+            "max_total_tokens",
+            "max_cost",
+            "price_per_mtok",
+            "concurrency",
+            "max_retries",
+            "max_retry_seconds",
+        ):
+            d.pop(k)
+        return d
+
+    def run_id(self) -> str:
+        """A readable, stable run id: model, task and a hash of :meth:`identity`.
+
+        Examples
+        --------
+        >>> RunConfig(model="smollm2", task="generated:arithmetic").run_id()[:29]
+        'smollm2__generated-arithmetic'
+        """
+        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
+        return f"{_slug(self.model)}__{_slug(self.task.rsplit('/', 1)[-1])}__{digest[:8]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        return asdict(self)

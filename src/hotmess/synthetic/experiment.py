@@ -1,0 +1,285 @@
+"""The whole experiment: data → train every size → roll out → measure → tables, plots, HTML report.
+
+Everything is written under one explicit output directory::
+
+    config.json            resolved config, seeds, device, versions
+    problem.json           A, b, η and the offset direction of the starts
+    checkpoints/<size>.pt  model + optimizer + batch-generator state + log + config (and <size>.json)
+    rollouts/<name>.npz    last ``final_window`` steps of every rollout and a few full trajectories
+    losses.csv             held-out / train loss log of every size
+    rollout_metrics.parquet, rollout_metrics.csv   bias, variance, error, incoherence per step and model
+    summary.csv            one row per model (and the reference optimizer): final values, loss, timings
+    fits.json, fits.csv    power laws of final bias / variance / error and of held-out loss vs size
+    plots/*.png, report.html
+
+``resume=True`` reuses finished checkpoints and rollouts and continues unfinished training.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from hotmess import __version__
+from hotmess.errors import ConfigError
+from hotmess.synthetic.config import ExperimentConfig
+from hotmess.synthetic.data import build_data
+from hotmess.synthetic.measure import PowerLawFit, final_values, fit_power_law, scaling_fits, step_metrics
+from hotmess.synthetic.problem import Quadratic, make_problem, optimizer_rollout, sample_starts
+from hotmess.synthetic.rollout import rollout_model
+from hotmess.synthetic.train import train_model
+
+__all__ = ["REFERENCE", "ExperimentResult", "derive_seed", "resolve_device", "run_experiment"]
+
+REFERENCE = "optimizer"
+"""Model name of the ground-truth optimizer in every table."""
+
+
+def derive_seed(seed: int, *keys: str) -> int:
+    """A stable 32-bit seed for the stream named ``keys`` under the master ``seed``.
+
+    Examples
+    --------
+    >>> derive_seed(0, "train", "2x48h4") == derive_seed(0, "train", "2x48h4") != derive_seed(1, "train")
+    True
+    """
+    key = tuple(zlib.crc32(k.encode()) for k in keys)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cuda"`` without a GPU raises :class:`ConfigError`."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for but no CUDA device is available",
+                          hint="use --device cpu or auto")
+    return torch.device(device)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Tables and paths of one finished run."""
+
+    out_dir: Path
+    """Where everything was written."""
+    config: ExperimentConfig
+    """The resolved config."""
+    summary: pd.DataFrame = field(repr=False)
+    """One row per model and the reference: n_params, held-out loss, step-0 and final decompositions."""
+    metrics: pd.DataFrame = field(repr=False)
+    """Per-step bias, variance, error, incoherence of every model and the reference."""
+    losses: pd.DataFrame = field(repr=False)
+    """Training log of every size."""
+    fits: dict[str, PowerLawFit] = field(repr=False)
+    """Power laws vs parameter count: ``bias``, ``variance``, ``error``, ``heldout_loss`` (empty with < 2 sizes)."""
+    wall_s: float
+    """Total wall time of this call."""
+    report: Path
+    """The HTML report."""
+
+
+class _Bars:
+    """A rich progress display, or nothing."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress: Any = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), transient=False)
+
+    @contextmanager
+    def running(self) -> Iterator[_Bars]:
+        if self._progress is None:
+            yield self
+            return
+        with self._progress:
+            yield self
+
+    def task(self, description: str, total: int, done: int = 0) -> Any:
+        if self._progress is None:
+            return lambda n: None
+        tid = self._progress.add_task(description, total=total, completed=done)
+        return lambda n: self._progress.update(tid, completed=n)
+
+
+def _check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> None:
+    cfg_path = out_dir / "config.json"
+    if resume and cfg_path.exists():
+        saved = json.loads(cfg_path.read_text())["config"]
+        if saved != json.loads(json.dumps(config.to_dict())):
+            raise ConfigError(f"{out_dir} holds a run with a different config",
+                              hint="resume with the same preset and overrides, or choose a fresh --out")
+    elif not resume and out_dir.exists() and any(out_dir.iterdir()):
+        raise ConfigError(f"output directory {out_dir} is not empty",
+                          hint="pass --resume to continue the run there, or choose an empty --out")
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out_dir: Path | str,
+    *,
+    device: str = "auto",
+    resume: bool = False,
+    progress: bool = False,
+) -> ExperimentResult:
+    """Run the synthetic optimizer experiment end to end and write its outputs under ``out_dir``.
+
+    Parameters
+    ----------
+    config
+        Resolved configuration (a preset with overrides).
+    out_dir
+        Output directory; must be empty (or absent) unless ``resume``.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    resume
+        Continue a run in ``out_dir`` with the same config.
+    progress
+        Show rich progress bars.
+    """
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    _check_out_dir(out, config, resume)
+    dev = resolve_device(device)
+    for sub in ("checkpoints", "rollouts", "plots"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    run_info = {
+        "config": config.to_dict(),
+        "device": str(dev),
+        "torch": torch.__version__,
+        "hotmess": __version__,
+        "python": platform.python_version(),
+    }
+    (out / "config.json").write_text(json.dumps(run_info, indent=2) + "\n")
+    problem = make_problem(config.problem, rng=derive_seed(config.seed, "problem"))
+    (out / "problem.json").write_text(json.dumps(problem.to_dict(), indent=2) + "\n")
+    data = build_data(problem, config.problem, config.data, seed=derive_seed(config.seed, "data"), device=dev,
+                      loss_on_x=config.train.loss_on_x)
+    starts = sample_starts(problem, config.problem, config.rollout.n_starts,
+                           rng=derive_seed(config.seed, "eval-starts"))
+    rows, metric_frames, loss_frames, finals, n_params = [], [], [], [], []
+    bars = _Bars(progress)
+    with bars.running():
+        ref = _reference(problem, starts, config, out)
+        metric_frames.append(step_metrics(ref, problem, model=REFERENCE))
+        rows.append(_summary_row(REFERENCE, float("nan"), ref, problem, config))
+        for size in config.sizes:
+            ckpt = out / "checkpoints" / f"{size.name}.pt"
+            tick = bars.task(f"train   {size.name}", config.train.steps)
+            model, tr = train_model(size, data, config.train, seed=derive_seed(config.seed, "train", size.name),
+                                    checkpoint=ckpt, resume=resume, run_config=run_info, on_step=tick)
+            tick(config.train.steps)
+            loss_frames.append(pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params))
+            t0 = time.perf_counter()
+            pts = _model_rollout(model, data.tokenizer, starts, config, out, size.name, bars, resume)
+            rollout_s = time.perf_counter() - t0
+            metric_frames.append(step_metrics(pts, problem, model=size.name, n_params=tr.n_params))
+            row = _summary_row(size.name, tr.n_params, pts, problem, config)
+            row.update(heldout_loss=tr.final_heldout_loss, tokens_per_s=tr.tokens_per_s, train_wall_s=tr.wall_s,
+                       rollout_wall_s=rollout_s, n_layer=size.n_layer, n_embd=size.n_embd, n_head=size.n_head)
+            rows.append(row)
+            finals.append(pts[:, :, -config.measure.final_window :])
+            n_params.append(tr.n_params)
+            del model
+    summary = pd.DataFrame(rows)
+    metrics = pd.concat(metric_frames, ignore_index=True)
+    losses = pd.concat(loss_frames, ignore_index=True) if loss_frames else pd.DataFrame()
+    fits = _fits(n_params, finals, summary, problem, config)
+    _write_tables(out, summary, metrics, losses, fits)
+    from hotmess.synthetic.report import write_report
+
+    report = write_report(out, config=config, run_info=run_info, summary=summary, metrics=metrics,
+                          losses=losses, fits=fits, problem=problem, wall_s=time.perf_counter() - t_start)
+    return ExperimentResult(out, config, summary, metrics, losses, fits, time.perf_counter() - t_start, report)
+
+
+def _reference(problem: Quadratic, starts: np.ndarray, config: ExperimentConfig, out: Path) -> np.ndarray:
+    traj = optimizer_rollout(problem, starts, config.rollout.n_steps)[:, None]  # (K, 1, T+1, d)
+    _save_rollout(out / "rollouts" / f"{REFERENCE}.npz", traj, config)
+    return traj
+
+
+def _model_rollout(model: Any, tokenizer: Any, starts: np.ndarray, config: ExperimentConfig, out: Path,
+                   name: str, bars: _Bars, resume: bool) -> np.ndarray:
+    path = out / "rollouts" / f"{name}.npz"
+    rc = config.rollout
+    n_batches = -(-rc.n_starts * rc.rollouts_per_start // (rc.batch_size or rc.n_starts * rc.rollouts_per_start))
+    tick = bars.task(f"rollout {name}", rc.n_steps * n_batches)
+    done = [0]
+
+    def on_step(_: int) -> None:
+        done[0] += 1
+        tick(done[0])
+
+    if resume and path.exists():
+        with np.load(path) as z:
+            if "points" in z:
+                tick(rc.n_steps * n_batches)
+                return np.asarray(z["points"])
+    pts = rollout_model(model, tokenizer, starts, rc.n_steps, temperature=rc.temperature,
+                        rollouts_per_start=rc.rollouts_per_start, seed=derive_seed(config.seed, "rollout", name),
+                        batch_size=rc.batch_size, on_step=on_step)
+    _save_rollout(path, pts, config)
+    return pts
+
+
+def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig) -> None:
+    """Save the rollouts: all points (float32) when small, else the final window and a few trajectories."""
+    n_show = min(config.measure.n_saved_trajectories, pts.shape[0])
+    arrays = {"final": pts[:, :, -config.measure.final_window :], "trajectories": pts[:n_show, 0]}
+    if pts.nbytes <= 256 * 2**20:
+        arrays["points"] = pts
+    np.savez_compressed(path, **arrays)
+
+
+def _summary_row(name: str, n_params: float, pts: np.ndarray, problem: Quadratic,
+                 config: ExperimentConfig) -> dict[str, Any]:
+    start = final_values(pts[:, :, :1], problem)
+    final = final_values(pts[:, :, -config.measure.final_window :], problem)
+    row: dict[str, Any] = {"model": name, "n_params": float(n_params)}
+    row.update({f"{k}_start": v for k, v in start.items()})
+    row.update({f"{k}_final": v for k, v in final.items()})
+    return row
+
+
+def _fits(n_params: list[int], finals: list[np.ndarray], summary: pd.DataFrame, problem: Quadratic,
+          config: ExperimentConfig) -> dict[str, PowerLawFit]:
+    if len(set(n_params)) < 2:
+        return {}
+    try:
+        fits = scaling_fits(n_params, finals, problem, n_boot=config.measure.n_boot,
+                            level=config.measure.ci_level, rng=derive_seed(config.seed, "bootstrap"))
+        models = summary[summary["model"] != REFERENCE]
+        fits["heldout_loss"] = fit_power_law(models["n_params"], models["heldout_loss"], quantity="heldout_loss")
+    except ValueError as exc:  # e.g. a zero final variance: no power law to fit
+        warnings.warn(f"scaling fits skipped: {exc}", RuntimeWarning, stacklevel=2)
+        return {}
+    return fits
+
+
+def _write_tables(out: Path, summary: pd.DataFrame, metrics: pd.DataFrame, losses: pd.DataFrame,
+                  fits: dict[str, PowerLawFit]) -> None:
+    summary.to_csv(out / "summary.csv", index=False)
+    metrics.to_parquet(out / "rollout_metrics.parquet", index=False)
+    metrics.to_csv(out / "rollout_metrics.csv", index=False)
+    losses.to_csv(out / "losses.csv", index=False)
+    fit_rows = [f.to_dict() for f in fits.values()]
+    pd.DataFrame(fit_rows).to_csv(out / "fits.csv", index=False)
+    (out / "fits.json").write_text(json.dumps(fit_rows, indent=2) + "\n")
