@@ -88,7 +88,7 @@ def to_arrays(df: pd.DataFrame, *, question_key: list[str] | None = None) -> tup
         answers = np.full((Q, S), -1, dtype=np.int64)
         answers[codes, pos] = np.where(df["valid"].to_numpy(dtype=bool), df["answer"].to_numpy(np.int64), -1)
         arrays = SampleArrays.from_answers(answers, targets, n_classes=C, n_options=n_options, mask=mask)
-    info = uniques.to_frame(index=False)
+    info = uniques.to_frame(index=False, name=list(key))  # factorize drops the level names
     info["n_samples"] = mask.sum(axis=1)
     for col in ("output_tokens", "reasoning_tokens", "actions"):
         if col in df.columns:

@@ -168,7 +168,7 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     """Turn a user table into the full schema (see the module docstring for the rules)."""
     if raw.empty:
         raise InputError(f"{source} holds no samples", hint="the file must have one row per sample")
-    raw = raw.rename(columns={c: str(c).strip().lower() for c in raw.columns})
+    raw = raw.rename(columns={c: str(c).strip().lower() for c in raw.columns}).reset_index(drop=True)
     missing = [c for c in ("question_id", "correct") if c not in raw.columns]
     if "answer" not in raw.columns and "probs" not in raw.columns:
         missing.append("answer (or probs)")
@@ -180,7 +180,7 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     n = len(raw)
     df = pd.DataFrame(index=range(n))
     for name in ("run_id", "model", "task", "budget"):
-        df[name] = raw[name].fillna("").astype(str).to_numpy() if name in raw.columns else ""
+        df[name] = raw[name].astype(object).fillna("").astype(str).to_numpy() if name in raw.columns else ""
     qid = raw["question_id"]
     if qid.isna().any():
         row = int(np.flatnonzero(qid.isna().to_numpy())[0]) + 1
@@ -216,13 +216,15 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
         if "error" in raw.columns
         else None
     )
-    df["raw_output"] = raw["raw_output"].fillna("").astype(str).to_numpy() if "raw_output" in raw.columns else ""
+    df["raw_output"] = (
+        raw["raw_output"].astype(object).fillna("").astype(str).to_numpy() if "raw_output" in raw.columns else ""
+    )
     for name in ("seed", "output_tokens", "reasoning_tokens", "actions"):
         if name in raw.columns:
             vals = pd.to_numeric(raw[name], errors="coerce")
             if (vals.dropna() < 0).any():
                 raise InputError(f"{source}: column '{name}' has negative values", hint="counts must be ≥ 0")
-            df[name] = vals.round().astype("Int64").to_numpy()
+            df[name] = vals.round().astype("Int64").array
         else:
             df[name] = pd.array([pd.NA] * n, dtype="Int64")
     df["created_at"] = pd.to_numeric(raw["created_at"], errors="coerce").fillna(0.0) if "created_at" in raw else 0.0

@@ -65,7 +65,7 @@ def _encode_list(v: Any) -> str | None:
 
 
 def _decode_list(v: Any) -> list[Any] | None:
-    if v is None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):  # SQL NULL reads as NaN in a str column
         return None
     return [float("nan") if x is None else x for x in json.loads(v)]
 
@@ -99,11 +99,16 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "meta" not in tables:  # another application's database: never write into it
+                raise sqlite3.DatabaseError(f"it holds other tables: {', '.join(sorted(tables))[:100]}")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_ddl())
             self._check_version()
         except sqlite3.DatabaseError as exc:
+            if hasattr(self, "_conn"):
+                self._conn.close()
             raise StoreError(
                 f"{self.path} is not a hotmess run store ({exc})",
                 hint="pass a .sqlite file written by hotmess, or a .parquet/.csv/.jsonl samples file",

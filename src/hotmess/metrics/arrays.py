@@ -49,9 +49,7 @@ def one_hot(answers: ArrayLike, n_classes: int, *, n_options: ArrayLike | int | 
     if np.any((a < -1) | (a >= k[:, None])):
         raise ValueError("answers: expected values in [−1, n_options) per question")
     cm = class_mask(k, n_classes)
-    out = np.zeros((*a.shape, n_classes), dtype=np.float64)
-    q, s = np.nonzero(a >= 0)
-    out[q, s, a[q, s]] = 1.0
+    out = (a[..., None] == np.arange(n_classes)).astype(np.float64)  # faster than scattering the ones
     invalid = a < 0
     out[invalid] = (cm / k[:, None])[np.nonzero(invalid)[0]]
     return out

@@ -17,8 +17,8 @@ __all__ = ["bootstrap_ratio_ci", "resample_weights"]
 def resample_weights(n: int, n_boot: int, rng: np.random.Generator, *, batch_size: int = 256) -> NDArray[np.float64]:
     """Yield-free helper: ``(n_boot, n)`` counts of how often each of ``n`` items is drawn per resample.
 
-    Drawing ``n`` items with replacement is the same as multinomial counts; computing them with one
-    ``bincount`` per batch keeps memory at ``batch_size × n``.
+    Drawing ``n`` items with replacement is the same as multinomial counts. Indices are drawn a batch at a time
+    (memory ``batch_size × n``) and counted with one small ``bincount`` per resample, which stays in cache.
 
     Examples
     --------
@@ -29,8 +29,9 @@ def resample_weights(n: int, n_boot: int, rng: np.random.Generator, *, batch_siz
     out = np.empty((n_boot, n), dtype=np.float64)
     for start in range(0, n_boot, batch_size):
         b = min(batch_size, n_boot - start)
-        idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
-        out[start : start + b] = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
+        idx = rng.integers(0, n, size=(b, n))
+        for j in range(b):
+            out[start + j] = np.bincount(idx[j], minlength=n)
     return out
 
 

@@ -51,12 +51,18 @@ def brier_decomposition(
     n = m.sum(axis=1).astype(np.float64)
     y = np.zeros((Q, C))
     y[np.arange(Q), t] = 1.0
-    pm = np.where(m[..., None], p, 0.0)
-    mean = pm.sum(axis=1) / n[:, None]  # (Q, C)
-    err_s = ((y[:, None, :] - p) ** 2).sum(axis=-1)  # (Q, S)
-    var_s = ((p - mean[:, None, :]) ** 2).sum(axis=-1)
-    error = np.where(m, err_s, 0.0).sum(axis=1) / n
-    variance = np.where(m, var_s, 0.0).sum(axis=1) / n
+    full = bool(m.all())
+    pm = p if full else np.where(m[..., None], p, 0.0)  # padding may hold NaN
+    mean = np.einsum("qsc->qc", pm) / n[:, None]  # (Q, C); einsum: several times faster than sum(axis=1)
+    diff = np.subtract(pm, y[:, None, :])  # (Q, S, C); squared norms over the short class axis via einsum
+    err_s = np.einsum("qsc,qsc->qs", diff, diff)  # (Q, S)
+    np.subtract(pm, mean[:, None, :], out=diff)
+    var_s = np.einsum("qsc,qsc->qs", diff, diff)
+    if not full:
+        err_s[~m] = 0.0
+        var_s[~m] = 0.0
+    error = err_s.sum(axis=1) / n
+    variance = var_s.sum(axis=1) / n
     if unbiased:
         variance = variance * n / (n - 1.0)
         bias = error - variance

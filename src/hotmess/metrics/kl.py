@@ -7,11 +7,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotmess.metrics._types import Decomposition
 from hotmess.metrics._validate import (
+    answer_counts,
     check_distributions,
     check_mask,
     check_probs,
     check_targets,
     class_mask,
+    infer_n_classes,
     resolve_n_options,
 )
 
@@ -100,16 +102,20 @@ def kl_decomposition(
         raise ValueError(f"delta: expected a finite positive number, got {delta!r}")
     p, t, m, k, cm = _prepare(probs, targets, mask, n_options, min_samples=2 if jackknife else 1)
     n = m.sum(axis=1).astype(np.float64)  # (Q,)
-    logf = np.log(p + delta) - np.log1p(k * delta)[:, None, None]  # (Q, S, C)
-    logf = np.where(m[..., None], logf, 0.0)
-    sum_g = logf.sum(axis=1)  # (Q, C)
-    g = sum_g / n[:, None]
+    logf = np.maximum(p, 0.0)  # (Q, S, C); round-off negatives (tolerated by validation) must not reach the log
+    logf += delta
+    np.log(logf, out=logf)  # log(f + δ); the constant −log(1 + Cδ) of f̂ is applied after averaging
+    if not m.all():
+        logf[~m] = 0.0
+    sum_g = np.einsum("qsc->qc", logf)  # (Q, C); einsum: several times faster than sum(axis=1)
+    log_norm = np.log1p(k * delta)  # (Q,)
+    g = sum_g / n[:, None] - log_norm[:, None]
     logZ = _logsumexp_masked(g, cm)  # (Q,)
     g_true = np.take_along_axis(g, t[:, None], axis=1)[:, 0]
     error = -g_true
     variance = np.maximum(-logZ, 0.0)  # −log Z ≥ 0 exactly; clip float round-off
     if jackknife:
-        g_loo = (sum_g[:, None, :] - logf) / (n[:, None, None] - 1.0)  # (Q, S, C)
+        g_loo = (sum_g[:, None, :] - logf) / (n[:, None, None] - 1.0) - log_norm[:, None, None]  # (Q, S, C)
         v_loo = -_logsumexp_masked(g_loo, cm[:, None, :])  # (Q, S)
         mean_loo = np.where(m, v_loo, 0.0).sum(axis=1) / n
         variance = n * variance - (n - 1.0) * mean_loo
@@ -157,15 +163,13 @@ def hard_kl_decomposition(
         raise ValueError(f"answers: expected an integer array (n_questions, n_samples), got {a.dtype} {a.shape}")
     Q, S = a.shape
     m = check_mask(mask, (Q, S))
-    C = int(max(np.max(np.where(m, a, -1), initial=-1) + 1, 2)) if n_options is None else int(np.max(n_options))
+    C = infer_n_classes(a, m, targets) if n_options is None else int(np.max(n_options))
     k = resolve_n_options(n_options, Q, C)
     if np.any(m & ((a < -1) | (a >= k[:, None]))):
         raise ValueError("answers: expected values in [−1, n_options) per question")
     t = check_targets(targets, Q, k)
     n = m.sum(axis=1)
-    counts = np.zeros((Q, C), dtype=np.float64)
-    qi, si = np.nonzero(m & (a >= 0))
-    np.add.at(counts, (qi, a[qi, si]), 1.0)
+    counts = answer_counts(a, m, C)
     n_invalid = (m & (a < 0)).sum(axis=1)
     f = (counts + n_invalid[:, None]) / n[:, None]
     f = np.where(class_mask(k, C), f, -np.inf)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hotmess.metrics._validate import check_mask, check_targets, class_mask, resolve_n_options
+from hotmess.metrics._validate import (
+    answer_counts,
+    check_mask,
+    check_targets,
+    class_mask,
+    infer_n_classes,
+    resolve_n_options,
+)
 
 __all__ = ["ZeroOneDecomposition", "zero_one_decomposition"]
 
@@ -74,15 +81,13 @@ def zero_one_decomposition(
         raise ValueError(f"answers: expected an integer array (n_questions, n_samples), got {a.dtype} {a.shape}")
     Q, S = a.shape
     m = check_mask(mask, (Q, S))
-    C = int(max(np.max(np.where(m, a, -1), initial=-1) + 1, 2)) if n_options is None else int(np.max(n_options))
+    C = infer_n_classes(a, m, targets) if n_options is None else int(np.max(n_options))
     k = resolve_n_options(n_options, Q, C)
     if np.any(m & ((a < -1) | (a >= k[:, None]))):
         raise ValueError("answers: expected values in [−1, n_options) per question")
     t = check_targets(targets, Q, k)
     n = m.sum(axis=1).astype(np.float64)
-    counts = np.zeros((Q, C))
-    qi, si = np.nonzero(m & (a >= 0))
-    np.add.at(counts, (qi, a[qi, si]), 1.0)
+    counts = answer_counts(a, m, C)
     counts = np.where(class_mask(k, C), counts, -1.0)
     mode = np.argmax(counts, axis=1)
     p_mode = np.take_along_axis(counts, mode[:, None], axis=1)[:, 0] / n

@@ -49,9 +49,7 @@ class ProblemConfig:
         if not self.step_size > 0:
             raise ValueError(f"step_size: expected > 0, got {self.step_size}")
         if self.start_distribution not in ("offset", "centered"):
-            raise ValueError(
-                f"start_distribution: expected 'offset' or 'centered', got {self.start_distribution!r}"
-            )
+            raise ValueError(f"start_distribution: expected 'offset' or 'centered', got {self.start_distribution!r}")
         if self.start_radius < 0 or self.start_spread < 0:
             raise ValueError("start_radius and start_spread: expected >= 0")
 
@@ -199,8 +197,7 @@ class ExperimentConfig:
             raise ValueError("sizes: expected at least one model size")
         if self.measure.final_window > self.rollout.n_steps + 1:
             raise ValueError(
-                f"final_window: expected <= n_steps + 1 = {self.rollout.n_steps + 1}, "
-                f"got {self.measure.final_window}"
+                f"final_window: expected <= n_steps + 1 = {self.rollout.n_steps + 1}, got {self.measure.final_window}"
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -66,8 +66,9 @@ def resolve_device(device: str) -> torch.device:
     if device not in ("cpu", "cuda"):
         raise ConfigError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for but no CUDA device is available",
-                          hint="use --device cpu or auto")
+        raise ConfigError(
+            "--device cuda was asked for but no CUDA device is available", hint="use --device cpu or auto"
+        )
     return torch.device(device)
 
 
@@ -101,8 +102,13 @@ class _Bars:
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), transient=False)
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=False,
+            )
 
     @contextmanager
     def running(self) -> Iterator[_Bars]:
@@ -124,11 +130,15 @@ def _check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> Non
     if resume and cfg_path.exists():
         saved = json.loads(cfg_path.read_text())["config"]
         if saved != json.loads(json.dumps(config.to_dict())):
-            raise ConfigError(f"{out_dir} holds a run with a different config",
-                              hint="resume with the same preset and overrides, or choose a fresh --out")
+            raise ConfigError(
+                f"{out_dir} holds a run with a different config",
+                hint="resume with the same preset and overrides, or choose a fresh --out",
+            )
     elif not resume and out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(f"output directory {out_dir} is not empty",
-                          hint="pass --resume to continue the run there, or choose an empty --out")
+        raise ConfigError(
+            f"output directory {out_dir} is not empty",
+            hint="pass --resume to continue the run there, or choose an empty --out",
+        )
 
 
 def run_experiment(
@@ -138,6 +148,7 @@ def run_experiment(
     device: str = "auto",
     resume: bool = False,
     progress: bool = False,
+    threads: int = 1,
 ) -> ExperimentResult:
     """Run the synthetic optimizer experiment end to end and write its outputs under ``out_dir``.
 
@@ -153,7 +164,31 @@ def run_experiment(
         Continue a run in ``out_dir`` with the same config.
     progress
         Show rich progress bars.
+    threads
+        CPU threads torch may use during the run (restored afterwards); 0 keeps torch's default. One thread
+        is the default: these models are too small to gain from intra-op parallelism, and on a shared
+        machine extra threads contend for cores and can slow training down tenfold.
     """
+    if threads < 0:
+        raise ConfigError(f"threads: expected >= 0, got {threads}", hint="use 0 for torch's default")
+    with _torch_threads(threads):
+        return _run(config, out_dir, device=device, resume=resume, progress=progress)
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(
+    config: ExperimentConfig, out_dir: Path | str, *, device: str, resume: bool, progress: bool
+) -> ExperimentResult:
     t_start = time.perf_counter()
     out = Path(out_dir)
     _check_out_dir(out, config, resume)
@@ -170,10 +205,17 @@ def run_experiment(
     (out / "config.json").write_text(json.dumps(run_info, indent=2) + "\n")
     problem = make_problem(config.problem, rng=derive_seed(config.seed, "problem"))
     (out / "problem.json").write_text(json.dumps(problem.to_dict(), indent=2) + "\n")
-    data = build_data(problem, config.problem, config.data, seed=derive_seed(config.seed, "data"), device=dev,
-                      loss_on_x=config.train.loss_on_x)
-    starts = sample_starts(problem, config.problem, config.rollout.n_starts,
-                           rng=derive_seed(config.seed, "eval-starts"))
+    data = build_data(
+        problem,
+        config.problem,
+        config.data,
+        seed=derive_seed(config.seed, "data"),
+        device=dev,
+        loss_on_x=config.train.loss_on_x,
+    )
+    starts = sample_starts(
+        problem, config.problem, config.rollout.n_starts, rng=derive_seed(config.seed, "eval-starts")
+    )
     rows, metric_frames, loss_frames, finals, n_params = [], [], [], [], []
     bars = _Bars(progress)
     with bars.running():
@@ -183,8 +225,16 @@ def run_experiment(
         for size in config.sizes:
             ckpt = out / "checkpoints" / f"{size.name}.pt"
             tick = bars.task(f"train   {size.name}", config.train.steps)
-            model, tr = train_model(size, data, config.train, seed=derive_seed(config.seed, "train", size.name),
-                                    checkpoint=ckpt, resume=resume, run_config=run_info, on_step=tick)
+            model, tr = train_model(
+                size,
+                data,
+                config.train,
+                seed=derive_seed(config.seed, "train", size.name),
+                checkpoint=ckpt,
+                resume=resume,
+                run_config=run_info,
+                on_step=tick,
+            )
             tick(config.train.steps)
             loss_frames.append(pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params))
             t0 = time.perf_counter()
@@ -192,8 +242,15 @@ def run_experiment(
             rollout_s = time.perf_counter() - t0
             metric_frames.append(step_metrics(pts, problem, model=size.name, n_params=tr.n_params))
             row = _summary_row(size.name, tr.n_params, pts, problem, config)
-            row.update(heldout_loss=tr.final_heldout_loss, tokens_per_s=tr.tokens_per_s, train_wall_s=tr.wall_s,
-                       rollout_wall_s=rollout_s, n_layer=size.n_layer, n_embd=size.n_embd, n_head=size.n_head)
+            row.update(
+                heldout_loss=tr.final_heldout_loss,
+                tokens_per_s=tr.tokens_per_s,
+                train_wall_s=tr.wall_s,
+                rollout_wall_s=rollout_s,
+                n_layer=size.n_layer,
+                n_embd=size.n_embd,
+                n_head=size.n_head,
+            )
             rows.append(row)
             finals.append(pts[:, :, -config.measure.final_window :])
             n_params.append(tr.n_params)
@@ -205,8 +262,17 @@ def run_experiment(
     _write_tables(out, summary, metrics, losses, fits)
     from hotmess.synthetic.report import write_report
 
-    report = write_report(out, config=config, run_info=run_info, summary=summary, metrics=metrics,
-                          losses=losses, fits=fits, problem=problem, wall_s=time.perf_counter() - t_start)
+    report = write_report(
+        out,
+        config=config,
+        run_info=run_info,
+        summary=summary,
+        metrics=metrics,
+        losses=losses,
+        fits=fits,
+        problem=problem,
+        wall_s=time.perf_counter() - t_start,
+    )
     return ExperimentResult(out, config, summary, metrics, losses, fits, time.perf_counter() - t_start, report)
 
 
@@ -216,8 +282,16 @@ def _reference(problem: Quadratic, starts: np.ndarray, config: ExperimentConfig,
     return traj
 
 
-def _model_rollout(model: Any, tokenizer: Any, starts: np.ndarray, config: ExperimentConfig, out: Path,
-                   name: str, bars: _Bars, resume: bool) -> np.ndarray:
+def _model_rollout(
+    model: Any,
+    tokenizer: Any,
+    starts: np.ndarray,
+    config: ExperimentConfig,
+    out: Path,
+    name: str,
+    bars: _Bars,
+    resume: bool,
+) -> np.ndarray:
     path = out / "rollouts" / f"{name}.npz"
     rc = config.rollout
     n_batches = -(-rc.n_starts * rc.rollouts_per_start // (rc.batch_size or rc.n_starts * rc.rollouts_per_start))
@@ -233,9 +307,17 @@ def _model_rollout(model: Any, tokenizer: Any, starts: np.ndarray, config: Exper
             if "points" in z:
                 tick(rc.n_steps * n_batches)
                 return np.asarray(z["points"])
-    pts = rollout_model(model, tokenizer, starts, rc.n_steps, temperature=rc.temperature,
-                        rollouts_per_start=rc.rollouts_per_start, seed=derive_seed(config.seed, "rollout", name),
-                        batch_size=rc.batch_size, on_step=on_step)
+    pts = rollout_model(
+        model,
+        tokenizer,
+        starts,
+        rc.n_steps,
+        temperature=rc.temperature,
+        rollouts_per_start=rc.rollouts_per_start,
+        seed=derive_seed(config.seed, "rollout", name),
+        batch_size=rc.batch_size,
+        on_step=on_step,
+    )
     _save_rollout(path, pts, config)
     return pts
 
@@ -243,14 +325,16 @@ def _model_rollout(model: Any, tokenizer: Any, starts: np.ndarray, config: Exper
 def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig) -> None:
     """Save the rollouts: all points (float32) when small, else the final window and a few trajectories."""
     n_show = min(config.measure.n_saved_trajectories, pts.shape[0])
-    arrays = {"final": pts[:, :, -config.measure.final_window :], "trajectories": pts[:n_show, 0]}
+    final, shown = pts[:, :, -config.measure.final_window :], pts[:n_show, 0]
     if pts.nbytes <= 256 * 2**20:
-        arrays["points"] = pts
-    np.savez_compressed(path, **arrays)
+        np.savez_compressed(path, final=final, trajectories=shown, points=pts)
+    else:
+        np.savez_compressed(path, final=final, trajectories=shown)
 
 
-def _summary_row(name: str, n_params: float, pts: np.ndarray, problem: Quadratic,
-                 config: ExperimentConfig) -> dict[str, Any]:
+def _summary_row(
+    name: str, n_params: float, pts: np.ndarray, problem: Quadratic, config: ExperimentConfig
+) -> dict[str, Any]:
     start = final_values(pts[:, :, :1], problem)
     final = final_values(pts[:, :, -config.measure.final_window :], problem)
     row: dict[str, Any] = {"model": name, "n_params": float(n_params)}
@@ -259,13 +343,20 @@ def _summary_row(name: str, n_params: float, pts: np.ndarray, problem: Quadratic
     return row
 
 
-def _fits(n_params: list[int], finals: list[np.ndarray], summary: pd.DataFrame, problem: Quadratic,
-          config: ExperimentConfig) -> dict[str, PowerLawFit]:
+def _fits(
+    n_params: list[int], finals: list[np.ndarray], summary: pd.DataFrame, problem: Quadratic, config: ExperimentConfig
+) -> dict[str, PowerLawFit]:
     if len(set(n_params)) < 2:
         return {}
     try:
-        fits = scaling_fits(n_params, finals, problem, n_boot=config.measure.n_boot,
-                            level=config.measure.ci_level, rng=derive_seed(config.seed, "bootstrap"))
+        fits = scaling_fits(
+            n_params,
+            finals,
+            problem,
+            n_boot=config.measure.n_boot,
+            level=config.measure.ci_level,
+            rng=derive_seed(config.seed, "bootstrap"),
+        )
         models = summary[summary["model"] != REFERENCE]
         fits["heldout_loss"] = fit_power_law(models["n_params"], models["heldout_loss"], quantity="heldout_loss")
     except ValueError as exc:  # e.g. a zero final variance: no power law to fit
@@ -274,8 +365,9 @@ def _fits(n_params: list[int], finals: list[np.ndarray], summary: pd.DataFrame, 
     return fits
 
 
-def _write_tables(out: Path, summary: pd.DataFrame, metrics: pd.DataFrame, losses: pd.DataFrame,
-                  fits: dict[str, PowerLawFit]) -> None:
+def _write_tables(
+    out: Path, summary: pd.DataFrame, metrics: pd.DataFrame, losses: pd.DataFrame, fits: dict[str, PowerLawFit]
+) -> None:
     summary.to_csv(out / "summary.csv", index=False)
     metrics.to_parquet(out / "rollout_metrics.parquet", index=False)
     metrics.to_csv(out / "rollout_metrics.csv", index=False)

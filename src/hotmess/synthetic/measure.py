@@ -40,14 +40,13 @@ def _points(points: ArrayLike) -> NDArray[np.float64]:
 def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
     bad = ~(den > 0)
     if bad.any():
-        warnings.warn(f"{int(bad.sum())} step(s) with zero error: incoherence is NaN there",
-                      DegenerateWarning, stacklevel=3)
+        warnings.warn(
+            f"{int(bad.sum())} step(s) with zero error: incoherence is NaN there", DegenerateWarning, stacklevel=3
+        )
     return np.divide(num, den, out=np.full(np.shape(num), np.nan), where=~bad)
 
 
-def step_metrics(
-    points: ArrayLike, problem: Quadratic, *, model: str, n_params: float = float("nan")
-) -> pd.DataFrame:
+def step_metrics(points: ArrayLike, problem: Quadratic, *, model: str, n_params: float = float("nan")) -> pd.DataFrame:
     """Per-step decomposition of rollouts ``(K, R, T, d)`` about ``problem.b`` in the ``problem.A`` norm.
 
     Returns a frame with columns ``model, n_params, step, bias, variance, error, incoherence,
@@ -68,16 +67,18 @@ def step_metrics(
     if R > 1:
         per_start = continuous_decomposition(p.transpose(2, 0, 1, 3), problem.b, metric=problem.A)  # (T, K)
         within = per_start.variance.mean(axis=1)
-    return pd.DataFrame({
-        "model": model,
-        "n_params": float(n_params),
-        "step": np.arange(T),
-        "bias": dec.bias,
-        "variance": dec.variance,
-        "error": dec.error,
-        "incoherence": _ratio(dec.variance, dec.error),
-        "variance_decoding": within,
-    })
+    return pd.DataFrame(
+        {
+            "model": model,
+            "n_params": float(n_params),
+            "step": np.arange(T),
+            "bias": dec.bias,
+            "variance": dec.variance,
+            "error": dec.error,
+            "incoherence": _ratio(dec.variance, dec.error),
+            "variance_decoding": within,
+        }
+    )
 
 
 def final_values(final_points: ArrayLike, problem: Quadratic) -> dict[str, float]:
@@ -220,7 +221,7 @@ def scaling_fits(
         with np.errstate(divide="ignore", invalid="ignore"):
             exps = -_slopes(log_n, np.log(boot[q]))
         exps = exps[np.isfinite(exps)]
-        lo, hi = (np.quantile(exps, [alpha, 1 - alpha]) if exps.size else (np.nan, np.nan))
+        lo, hi = np.quantile(exps, [alpha, 1 - alpha]) if exps.size else (np.nan, np.nan)
         f = fits[q]
         out[q] = PowerLawFit(q, f.exponent, f.prefactor, f.r2, Interval(float(lo), float(hi), level), f.n_points)
     return out

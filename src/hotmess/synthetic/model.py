@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.nn import functional as F  # noqa: N812 (the torch idiom)
 
 __all__ = [
     "GPT",
@@ -212,7 +212,7 @@ class GPT(nn.Module):
         With ``cache``, ``idx`` continues the cached sequence (positions start at ``cache.length``) and the
         cache is extended by ``T``. Targets equal to ``-100`` are ignored.
         """
-        B, T = idx.shape
+        T = idx.shape[1]
         start = 0 if cache is None else cache.length
         if start + T > self.config.block_size:
             raise ValueError(f"idx: {start + T} positions exceed block_size {self.config.block_size}")
@@ -261,9 +261,7 @@ def configure_optimizer(
 
 
 @torch.no_grad()
-def evaluate_loss(
-    model: GPT, inputs: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 4096
-) -> float:
+def evaluate_loss(model: GPT, inputs: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 4096) -> float:
     """Mean cross-entropy (nats per trained token) of ``model`` on ``(N, T)`` inputs and targets."""
     was_training = model.training
     model.eval()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,16 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _REF = "optimizer"
 
 
-def _style(i: int) -> dict[str, object]:
-    return {"color": PALETTE[i % len(PALETTE)], "marker": _MARKERS[i % len(_MARKERS)], "markevery": 0.1}
+def _style(i: int, *, line: bool = True) -> dict[str, Any]:
+    style: dict[str, Any] = {"color": PALETTE[i % len(PALETTE)], "marker": _MARKERS[i % len(_MARKERS)]}
+    if line:
+        style["markevery"] = 0.1
+    else:
+        style["linestyle"] = "none"
+    return style
 
 
-def _new(n_panels: int, width: float = 4.2, height: float = 3.4) -> tuple[Figure, list]:  # type: ignore[type-arg]
+def _new(n_panels: int, width: float = 4.2, height: float = 3.4) -> tuple[Figure, list[Any]]:
     fig = Figure(figsize=(width * n_panels, height), layout="constrained")
     FigureCanvasAgg(fig)
     axes = [fig.add_subplot(1, n_panels, i + 1) for i in range(n_panels)]
@@ -63,17 +69,17 @@ def plot_losses(losses: pd.DataFrame, summary: pd.DataFrame, fits: Mapping[str, 
     for i, r in enumerate(models.itertuples()):
         log = losses[losses["model"] == r.model]
         ax1.plot(log["step"], log["heldout_loss"], label=_label(str(r.model), float(r.n_params)), **_style(i))
-        ax2.plot([r.n_params], [r.heldout_loss], linestyle="none", **_style(i))
-    ax1.set(xlabel="training step", ylabel="held-out loss (nats / u token)", yscale="log",
-            title="Held-out next-token loss")
+        ax2.plot([r.n_params], [r.heldout_loss], **_style(i, line=False))
+    ax1.set(
+        xlabel="training step", ylabel="held-out loss (nats / u token)", yscale="log", title="Held-out next-token loss"
+    )
     ax1.legend(fontsize=7)
     if "heldout_loss" in fits:
         f = fits["heldout_loss"]
         n = np.geomspace(models["n_params"].min(), models["n_params"].max(), 50)
         ax2.plot(n, f.predict(n), color="0.4", linestyle=":", label=f"∝ N^−{f.exponent:.2f} (R²={f.r2:.2f})")
         ax2.legend(fontsize=7)
-    ax2.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="final held-out loss",
-            title="Loss vs size")
+    ax2.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="final held-out loss", title="Loss vs size")
     return fig
 
 
@@ -112,10 +118,21 @@ def plot_bias_variance_scaling(summary: pd.DataFrame, fits: Mapping[str, PowerLa
             ax.plot(grid, f.predict(grid), color=PALETTE[i], linestyle=":")
         ax.plot(n, models[f"{q}_final"], linestyle="none", color=PALETTE[i], marker=_MARKERS[i], label=label)
         if len(ref):
-            ax.axhline(float(ref[f"{q}_final"].iloc[0]), color=PALETTE[i], linestyle="--", linewidth=0.8,
-                       alpha=0.6, label=f"optimizer {q}")
-    ax.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="final value (A-norm)",
-           title="Final bias and variance vs size")
+            ax.axhline(
+                float(ref[f"{q}_final"].iloc[0]),
+                color=PALETTE[i],
+                linestyle="--",
+                linewidth=0.8,
+                alpha=0.6,
+                label=f"optimizer {q}",
+            )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="parameters N",
+        ylabel="final value (A-norm)",
+        title="Final bias and variance vs size",
+    )
     ax.legend(fontsize=7)
     return fig
 

@@ -41,8 +41,16 @@ PRESETS: dict[str, ExperimentConfig] = {
         problem=ProblemConfig(dim=2, condition_number=10.0, step_size=0.02, start_radius=1.0, start_spread=0.25),
         data=DataConfig(n_trajectories=1024, trajectory_steps=128, heldout_fraction=0.1, precision=2),
         sizes=(ModelSize(1, 16, 2), ModelSize(2, 32, 2), ModelSize(2, 48, 4), ModelSize(3, 64, 4)),
-        train=TrainConfig(steps=1500, batch_size=128, max_lr=3e-3, warmup_steps=100, weight_decay=0.1,
-                          eval_every=250, eval_pairs=4096, checkpoint_every=500),
+        train=TrainConfig(
+            steps=1500,
+            batch_size=128,
+            max_lr=3e-3,
+            warmup_steps=100,
+            weight_decay=0.1,
+            eval_every=250,
+            eval_pairs=4096,
+            checkpoint_every=500,
+        ),
         rollout=RolloutConfig(n_starts=256, n_steps=128),
         measure=MeasureConfig(final_window=16, n_boot=500, n_saved_trajectories=16),
     ),
@@ -51,8 +59,9 @@ PRESETS: dict[str, ExperimentConfig] = {
         problem=ProblemConfig(),
         data=DataConfig(n_trajectories=4096, trajectory_steps=1024, precision=4),
         sizes=PAPER_LADDER[:4],
-        train=TrainConfig(steps=6000, batch_size=512, max_lr=1e-3, warmup_steps=300, eval_every=500,
-                          checkpoint_every=2000),
+        train=TrainConfig(
+            steps=6000, batch_size=512, max_lr=1e-3, warmup_steps=300, eval_every=500, checkpoint_every=2000
+        ),
         rollout=RolloutConfig(n_starts=1024, n_steps=768),
         measure=MeasureConfig(final_window=64, n_boot=1000),
     ),
@@ -61,8 +70,9 @@ PRESETS: dict[str, ExperimentConfig] = {
         problem=ProblemConfig(),
         data=DataConfig(n_trajectories=20_000, trajectory_steps=4096, precision=4),
         sizes=PAPER_LADDER,
-        train=TrainConfig(steps=65_000, batch_size=1024, max_lr=1e-3, warmup_steps=1000, eval_every=1000,
-                          checkpoint_every=5000),
+        train=TrainConfig(
+            steps=65_000, batch_size=1024, max_lr=1e-3, warmup_steps=1000, eval_every=1000, checkpoint_every=5000
+        ),
         rollout=RolloutConfig(n_starts=4096, n_steps=2048, batch_size=4096),
         measure=MeasureConfig(final_window=128, n_boot=1000),
     ),
@@ -99,8 +109,10 @@ def parse_sizes(spec: str) -> tuple[ModelSize, ...]:
     for part in (p.strip() for p in spec.split(",")):
         m = _SIZE.match(part)
         if not m:
-            raise ConfigError(f"cannot read model size {part!r}",
-                              hint="write sizes as LAYERSxWIDTH[hHEADS], comma-separated, e.g. 2x48h4,4x96")
+            raise ConfigError(
+                f"cannot read model size {part!r}",
+                hint="write sizes as LAYERSxWIDTH[hHEADS], comma-separated, e.g. 2x48h4,4x96",
+            )
         layers, width = int(m.group(1)), int(m.group(2))
         heads = int(m.group(3)) if m.group(3) else max(1, width // 16)
         try:
@@ -127,10 +139,13 @@ def with_overrides(config: ExperimentConfig, **overrides: Any) -> ExperimentConf
     o = {k: v for k, v in overrides.items() if v is not None}
     groups = {
         "train": {"steps": "steps", "batch_size": "batch_size", "max_lr": "max_lr"},
-        "data": {"n_trajectories": "n_trajectories", "trajectory_steps": "trajectory_steps",
-                 "precision": "precision"},
-        "rollout": {"n_starts": "n_starts", "rollout_steps": "n_steps", "temperature": "temperature",
-                    "rollouts_per_start": "rollouts_per_start"},
+        "data": {"n_trajectories": "n_trajectories", "trajectory_steps": "trajectory_steps", "precision": "precision"},
+        "rollout": {
+            "n_starts": "n_starts",
+            "rollout_steps": "n_steps",
+            "temperature": "temperature",
+            "rollouts_per_start": "rollouts_per_start",
+        },
         "problem": {"start_distribution": "start_distribution"},
         "measure": {"n_boot": "n_boot"},
     }

@@ -156,7 +156,7 @@ def optimizer_rollout(
     x = np.array(starts, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != problem.dim:
         raise ValueError(f"starts: expected shape (n, {problem.dim}), got {x.shape}")
-    out = np.empty((x.shape[0], n_steps + 1, problem.dim), dtype=dtype)
+    out: NDArray[np.floating] = np.empty((x.shape[0], n_steps + 1, problem.dim), dtype=dtype)
     out[:, 0] = x
     for t in range(n_steps):
         x = x + problem.step(x)

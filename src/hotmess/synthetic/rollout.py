@@ -23,7 +23,9 @@ from hotmess.synthetic.tokenizer import FloatTokenizer
 __all__ = ["generate_update_tokens", "rollout_model"]
 
 
-def _choose(logits: torch.Tensor, mask_bias: torch.Tensor, temperature: float, gen: torch.Generator | None):  # type: ignore[no-untyped-def]
+def _choose(
+    logits: torch.Tensor, mask_bias: torch.Tensor, temperature: float, gen: torch.Generator | None
+) -> torch.Tensor:
     z = logits.float() + mask_bias  # (B, V); disallowed tokens at −inf
     if temperature == 0.0:
         return z.argmax(dim=-1)  # (B,)

@@ -112,8 +112,9 @@ def train_model(
     eval_time = 0.0
     model.train()
     while step < config.steps:
-        lr = lr_at(step, max_lr=config.max_lr, min_lr=min_lr, warmup_steps=config.warmup_steps,
-                   total_steps=config.steps)
+        lr = lr_at(
+            step, max_lr=config.max_lr, min_lr=min_lr, warmup_steps=config.warmup_steps, total_steps=config.steps
+        )
         for group in opt.param_groups:
             group["lr"] = lr
         inputs, targets = data.batch(config.batch_size, batch_gen)
@@ -130,17 +131,30 @@ def train_model(
             te = time.perf_counter()
             heldout = evaluate_loss(model, eval_x, eval_y)
             eval_time += time.perf_counter() - te
-            log.append({
-                "step": step,
-                "lr": lr,
-                "train_loss": float(loss),
-                "heldout_loss": heldout,
-                "tokens": float(step * tokens_per_step),
-                "elapsed_s": elapsed_before + time.perf_counter() - t0,
-            })
+            log.append(
+                {
+                    "step": step,
+                    "lr": lr,
+                    "train_loss": float(loss.detach()),
+                    "heldout_loss": heldout,
+                    "tokens": float(step * tokens_per_step),
+                    "elapsed_s": elapsed_before + time.perf_counter() - t0,
+                }
+            )
         if checkpoint is not None and (step % config.checkpoint_every == 0 or step == config.steps):
-            _save(checkpoint, model, opt, batch_gen, step, log, mcfg, config, size, run_config,
-                  elapsed_before + time.perf_counter() - t0)
+            _save(
+                checkpoint,
+                model,
+                opt,
+                batch_gen,
+                step,
+                log,
+                mcfg,
+                config,
+                size,
+                run_config,
+                elapsed_before + time.perf_counter() - t0,
+            )
         if on_step is not None:
             on_step(step)
     wall = time.perf_counter() - t0

@@ -12,21 +12,28 @@ from hotmess.tasks._rows import Record, Table, is_blank
 from hotmess.tasks._seeding import seed_sequence
 from hotmess.tasks.types import MAX_OPTIONS, Question, Task, option_letters
 
-__all__ = ["canonical_order", "make_question", "make_task", "parse_answer", "text_cell"]
+__all__ = ["canonical_order", "cell_str", "make_question", "make_task", "parse_answer", "text_cell"]
 
 _LETTER = re.compile(r"^\s*[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:]?\s*$")
 _INDEX = re.compile(r"^\s*[+-]?\d+\s*$")
 ANSWER_TYPES = ("auto", "letter", "index", "text", "letter_or_index")
 
 
-def text_cell(table: Table, rec: Record, column: str, what: str) -> str:
-    """The cell as stripped text; blank raises."""
-    value = rec.cells.get(column)
+def cell_str(value: Any) -> str:
+    """A cell as stripped text ("" when blank); integral floats lose their ".0" (numeric columns)."""
     if is_blank(value):
-        raise table.fail(rec, f"empty {what} (column {column!r})", hint=f"fill in the {what} or drop the row")
+        return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def text_cell(table: Table, rec: Record, column: str, what: str) -> str:
+    """The cell as stripped text; blank raises."""
+    value = cell_str(rec.cells.get(column))
+    if not value:
+        raise table.fail(rec, f"empty {what} (column {column!r})", hint=f"fill in the {what} or drop the row")
+    return value
 
 
 def _letter_range(n: int) -> str:
@@ -108,9 +115,7 @@ def make_question(
     if not text.strip():
         raise table.fail(rec, "empty question text", hint="fill in the question or drop the row")
     if len(options) < 2:
-        raise table.fail(
-            rec, f"only {len(options)} option(s); a question needs at least 2", hint="add options"
-        )
+        raise table.fail(rec, f"only {len(options)} option(s); a question needs at least 2", hint="add options")
     if len(options) > MAX_OPTIONS:
         raise table.fail(rec, f"{len(options)} options; at most {MAX_OPTIONS} are supported", hint="trim")
     dups = [i for i, o in enumerate(options) if i != correct and o.strip() == options[correct].strip()]
@@ -121,7 +126,8 @@ def make_question(
             f"the correct option {letters[correct]} has the same text as option {letters[dups[0]]}",
             hint="make the options distinct so that the answer is unambiguous",
         )
-    return Question(qid, text.strip(), tuple(o.strip() for o in options), correct, dict(metadata))
+    text = text.replace("\r\n", "\n").strip()  # Windows line ends inside quoted cells
+    return Question(qid, text, tuple(o.strip() for o in options), correct, dict(metadata))
 
 
 def make_task(table: Table, pairs: Iterable[tuple[Record, Question]], name: str | None) -> Task:

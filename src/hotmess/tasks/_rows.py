@@ -7,6 +7,7 @@ lines); JSONL line by line; ``.json`` as an array of objects; Parquet through pa
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
@@ -110,9 +111,7 @@ def _read_text(p: Path) -> str:
     try:
         return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(
-            f"{p}: not UTF-8 text (byte {err.start})", hint="re-save the file as UTF-8"
-        ) from None
+        raise InputError(f"{p}: not UTF-8 text (byte {err.start})", hint="re-save the file as UTF-8") from None
     except OSError as err:
         raise InputError(f"{p}: cannot read ({err.strerror})", hint="check the file's permissions") from None
 
@@ -121,7 +120,7 @@ def _read_csv(p: Path, delimiter: str, header: bool) -> Table:
     text = _read_text(p)
     if not text.strip():
         raise InputError(f"{p}: empty file", hint="add a header row and one row per question")
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[Record] = []
     columns: tuple[str, ...] = ()
     prev_line = 0
@@ -134,9 +133,7 @@ def _read_csv(p: Path, delimiter: str, header: bool) -> Table:
                 columns = tuple(c.strip() for c in row)
                 dup = sorted({c for c in columns if columns.count(c) > 1})
                 if dup:
-                    raise InputError(
-                        f"{p}, line {start}: duplicate column name(s) {dup}", hint="rename the columns"
-                    )
+                    raise InputError(f"{p}, line {start}: duplicate column name(s) {dup}", hint="rename the columns")
                 continue
             if not columns:
                 columns = tuple(str(i) for i in range(len(row)))
@@ -156,7 +153,7 @@ def _as_object(p: Path, value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(
             f"{p}, {where}: expected a JSON object, got {type(value).__name__}",
-            hint="write one object per question, e.g. {\"question\": ..., \"answer\": ...}",
+            hint='write one object per question, e.g. {"question": ..., "answer": ...}',
         )
     return value
 

@@ -9,10 +9,12 @@ Rules (letter answers, every format)
    ``\textbf{B}``, ``\mathrm{B}`` become ``B``.
 2. **Answer statements**, in priority tiers; the *last* statement of the best tier present decides:
 
-   0. ``<answer>X</answer>`` tags (a missing ``</answer>`` at the end is accepted, as stop sequences cut it);
+   0. ``<answer>X</answer>`` tags (a missing ``</answer>`` is accepted, as stop sequences cut it: the tag
+      then ends at the next ``<answer>`` or the end of the output);
    1. explicit final answers: "final answer (is|:) X", ``\boxed{X}``;
    2. answer statements: "answer: X", "the (correct) answer is X", "answer to this question is X",
-      "the correct option is X", "option X is correct";
+      "the correct option is X", "option X is correct", "(X) is the right answer", "X. <text> is the
+      answer" (an unbracketed letter must be upper case here);
    3. choices: "I choose / pick / select / go with X".
 
    A statement counts only when a letter can be read right after it (after ``:``, ``-``, ``option``,
@@ -29,14 +31,19 @@ Rules (letter answers, every format)
 4. **Out of range**: a chosen statement whose letter is not among the first ``n_options`` letters is
    invalid (it is not skipped in favour of an earlier one).
 5. **Bare answers** (only when there is no statement): the whole output is a label ("C", "(c)", "C.",
-   "**C**") or one line "C) text"; else the last non-empty line, else the first line, is a bare label;
-   else the whole output or its last line equals an option's text.
-6. **Few-shot continuation**: a line starting with ``Question:`` after a first answer statement (a model
-   continuing the exemplar pattern) ends the output; what follows is ignored.
+   "**C**", not "C:" which reads as a speaker); else the last non-empty line, else the first line, is a bare
+   label; else the first line is "C) text" / "C. text" / "(C) text" and no other line starts with a label
+   (a model listing the options is not answering); else the whole output or its last line equals an
+   option's text.
+6. **Few-shot continuation**: small models often go on to invent the next exemplar ("Question: ...").
+   The rules above are applied first to the text before the first line starting with ``Question:``, then
+   before the second, and so on; the first such prefix holding an answer (or an invalid/ambiguous one)
+   decides, else the whole output does. "B\n\nQuestion: What is 3 + 4?\n...\nAnswer: A" gives B.
 
 Probabilities (``fmt="prob"``)
 ------------------------------
-The last ``<PROB>...</PROB>`` block is read (an unclosed one at the end too). Numbers are taken in order, or
+The last ``<PROB>...</PROB>`` block is read (an unclosed block ends at the next ``<PROB>`` or the end; with
+rule 6: the last block before the first ``Question:`` line that is preceded by one). Numbers are taken in order, or
 by label when every number is labelled (``A: 0.2, B: 0.8``; labels must be exactly the option letters).
 Items may be separated by commas, spaces or semicolons; with semicolons a decimal comma (``0,2; 0,8``) is
 accepted. Then: a count other than ``n_options`` -> invalid; any negative or non-finite value -> invalid; a
@@ -95,7 +102,7 @@ def _invalid(reason: str) -> Extraction:
 _I = re.IGNORECASE
 _LATEX = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mathtt)\s*\{([^{}]*)\}")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-_VERB = r"(?:\s*(?:is|was|would\s+be|will\s+be|should\s+be|must\s+be|=))?"
+_VERB = r"(?:\s*(?:(?:is|was|would\s+be|will\s+be|should\s+be|must\s+be)\b|=))?"
 _CUES: Final[tuple[tuple[int, str, re.Pattern[str]], ...]] = (
     (1, "final answer statement", re.compile(r"\bfinal\s+(?:answer|choice|option|response)\b" + _VERB, _I)),
     (1, "final answer statement", re.compile(r"\\boxed\s*\{", _I)),
@@ -107,26 +114,29 @@ _CUES: Final[tuple[tuple[int, str, re.Pattern[str]], ...]] = (
         re.compile(r"\b(?:choose|chose|pick|select|go\s+with|opt\s+for)\b(?:\s+(?:option|choice|answer))?", _I),
     ),
 )
-_OPTION_IS = re.compile(
-    r"\b(?:option|choice|letter|answer)\s+[(\[]?([A-Za-z])[)\]]?\s+is\s+(?:the\s+)?(?:correct|right|best)\b", _I
+_LETTER_IS = re.compile(  # "(B) is correct", "option b is the right one", "D. Mars is the answer"
+    r"(?:\(([A-Za-z])\)|\b(?i:option|choice|letter|answer)[ \t]+[(\[]?([A-Za-z])[)\]]?"
+    r"|\b([A-Z])(?:[.)][ \t]+[^\n.;!?]{1,60}?)?)"
+    r"[ \t]+(?i:is)[ \t]+(?i:the[ \t]+)?(?i:(?:correct|right|best)\b(?:[ \t]+(?:answer|option|choice)\b)?|answer\b)"
 )
-_TAG = re.compile(r"<\s*answer\s*>(.{0,300}?)(?:<\s*/\s*answer\s*>|\Z)", _I | re.S)
+_TAG = re.compile(r"<\s*answer\s*>(.{0,300}?)(?:<\s*/\s*answer\s*>|(?=<\s*answer\s*>)|\Z)", _I | re.S)
 _TOKEN = re.compile(
     r"\s*(?:[:=\-\u2013\u2014]\s*)?(?:(?:option|choice|letter)\s+)?"
-    r"(?P<open>[(\[{\"'*_]*)[ \t]*(?P<letter>[A-Za-z])(?![A-Za-z0-9])(?P<close>[ \t]*[)\]}\"'*_]+)?",
+    r"(?P<open>[(\[{\"'*_]*)[ \t]*(?P<letter>[A-Za-z])(?![A-Za-z0-9]|'[A-Za-z])(?P<close>[ \t]*[)\]}\"'*_]+)?",
     _I,
 )
 _STRONG_FOLLOW = re.compile(r"[ \t]*(?:\Z|\n|[.,;:!?/&+]|-|\u2013|\u2014)")
 _CONNECTOR = re.compile(
     r"[ \t]+(?:because\b|since\b|as\b|is\s+(?:correct|right|the)\b|would\b|-|\u2013|\u2014|\(|\["
     r"|(?:or|and)\s+[(\[]?[A-Za-z](?![A-Za-z0-9]))",
-    _I
+    _I,
 )
 _ALSO = re.compile(r"\s*(?:,|/|&|\+|\bor\b|\band\b)\s*", _I)
 _PAREN_LETTER = re.compile(r"[(\[]([A-Za-z])[)\]]")
 _QUESTION_LINE = re.compile(r"^[ \t]*Question\s*:", re.M)
-_BARE = re.compile(r"[(\[{\"'*_]*\s*([A-Za-z])\s*[)\]}\"'*_]*[.:)]?")
-_BARE_LINE = re.compile(r"[(\[]?([A-Za-z])(?:[)\]]|[.:])[ \t]+\S.*|[(\[]([A-Za-z])[)\]]")
+_MAX_QUESTION_LINES: Final = 20
+_BARE = re.compile(r"[(\[{\"'*_]*\s*([A-Za-z])\s*[)\]}\"'*_]*[.)]?")
+_BARE_LINE = re.compile(r"[(\[]?([A-Za-z])[)\].][ \t]+\S.*")
 
 
 def _clean(text: str) -> str:
@@ -208,10 +218,10 @@ def _statements(text: str, n: int, options: Sequence[str] | None) -> list[tuple[
             v = _value(text[m.end() : m.end() + 300], n, options)
             if v is not None:
                 found.append((tier, m.start(), kind, v))
-    for m in _OPTION_IS.finditer(text):
-        idx = ord(m.group(1).upper()) - ord("A")
-        v2: _Value = ("ok", idx) if idx < n else ("range", m.group(1).upper())
-        found.append((2, m.start(), "answer statement", v2))
+    for m in _LETTER_IS.finditer(text):
+        letter = next(g for g in m.groups() if g).upper()
+        idx = ord(letter) - ord("A")
+        found.append((2, m.start(), "answer statement", ("ok", idx) if idx < n else ("range", letter)))
     return found
 
 
@@ -223,10 +233,14 @@ def _bare(text: str, n: int, options: Sequence[str] | None) -> tuple[_Value, str
     candidates = [stripped] if "\n" not in stripped else [lines[-1], lines[0]]
     for cand in candidates:
         m = _BARE.fullmatch(cand)
-        if m is None and cand is stripped:
+        if m is None and cand in (stripped, lines[0]):
+            # "C) text" as the only line, or as the first line when no other line is labelled
+            # (a model listing the options is not answering)
             m = _BARE_LINE.fullmatch(cand)
+            if m is not None and any(_BARE_LINE.fullmatch(ln) for ln in lines[1:]):
+                m = None
         if m is not None:
-            letter = next(g for g in m.groups() if g).upper()
+            letter = m.group(1).upper()
             idx = ord(letter) - ord("A")
             return (("ok", idx) if idx < n else ("range", letter)), "bare letter"
     if options:
@@ -237,23 +251,16 @@ def _bare(text: str, n: int, options: Sequence[str] | None) -> tuple[_Value, str
     return None
 
 
-def _letter_answer(text: str, n: int, options: Sequence[str] | None) -> Extraction:
-    text = _clean(text)
-    if not text.strip():
-        return _invalid("empty output")
+def _decide(text: str, n: int, options: Sequence[str] | None) -> Extraction | None:
+    """The answer of ``text`` by the statement and bare-answer rules; ``None`` when there is none."""
     found = _statements(text, n, options)
-    if found:
-        first = min(pos for _, pos, _, _ in found)
-        cut = next((m.start() for m in _QUESTION_LINE.finditer(text) if m.start() > first), None)
-        if cut is not None:
-            found = [f for f in found if f[1] < cut]
     if found:
         tier = min(t for t, _, _, _ in found)
         _, _, kind, value = max((f for f in found if f[0] == tier), key=lambda f: f[1])
     else:
         bare = _bare(text, n, options)
         if bare is None:
-            return _invalid("no answer found")
+            return None
         value, kind = bare
     status, what = value
     if status == "ok":
@@ -264,7 +271,24 @@ def _letter_answer(text: str, n: int, options: Sequence[str] | None) -> Extracti
     return _invalid(f"ambiguous: {what} ({kind})")
 
 
-_PROB = re.compile(r"<\s*PROB\s*>(.{0,2000}?)(?:<\s*/\s*PROB\s*>|\Z)", _I | re.S)
+def _letter_answer(text: str, n: int, options: Sequence[str] | None) -> Extraction:
+    text = _clean(text)
+    if not text.strip():
+        return _invalid("empty output")
+    for head in _heads(text):
+        got = _decide(head, n, options)
+        if got is not None:
+            return got
+    return _invalid("no answer found")
+
+
+def _heads(text: str) -> list[str]:
+    """The text before each of the first ``Question:`` lines (non-blank ones), then the whole text."""
+    heads = [text[: m.start()] for m in _QUESTION_LINE.finditer(text)][:_MAX_QUESTION_LINES]
+    return [h for h in heads if h.strip()] + [text]
+
+
+_PROB = re.compile(r"<\s*PROB\s*>(.{0,2000}?)(?:<\s*/\s*PROB\s*>|(?=<\s*PROB\s*>)|\Z)", _I | re.S)
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER = re.compile(rf"({_NUM})\s*(%?)")
 _LABELLED = re.compile(rf"(?<![A-Za-z])(?:p_?)?\(?([A-Za-z])\)?\s*[:=]\s*({_NUM})\s*(%?)", _I)
@@ -343,9 +367,10 @@ def extract_answer(
     if not isinstance(text, str):
         return _invalid(f"output is {type(text).__name__}, not text")
     if fmt == "prob":
-        blocks = list(_PROB.finditer(text))
-        if blocks:
-            return _probs(blocks[-1].group(1), n_options)
+        for head in _heads(text):
+            blocks = list(_PROB.finditer(head))
+            if blocks:
+                return _probs(blocks[-1].group(1), n_options)
         if strict:
             return _invalid("no <PROB> block")
         got = _letter_answer(text, n_options, options)

@@ -113,9 +113,7 @@ def _tracking(rng: np.random.Generator, level: int) -> _Item:
         touched += [a, b]
         first = "First" if i == 0 else "Then"
         text.append(f"{first}, {a} and {b} swap their balls.")
-        explanation.append(
-            f"After {a} and {b} swap: " + ", ".join(f"{n} {c}" for n, c in holding.items()) + "."
-        )
+        explanation.append(f"After {a} and {b} swap: " + ", ".join(f"{n} {c}" for n, c in holding.items()) + ".")
     who = str(rng.choice(sorted(set(touched))))
     text.append(f"At the end, which ball does {who} have?")
     explanation.append(f"So {who} has the {holding[who]} ball.")
@@ -180,9 +178,7 @@ def generate_task(
     True
     """
     if name not in GENERATED:
-        raise ConfigError(
-            f"unknown generated task {name!r}", hint=f"use one of {', '.join(sorted(GENERATED))}"
-        )
+        raise ConfigError(f"unknown generated task {name!r}", hint=f"use one of {', '.join(sorted(GENERATED))}")
     lv = _levels(levels)
     for label, v in (("n_per_level", n_per_level), ("n_exemplars", n_exemplars), ("seed", seed)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -207,9 +203,7 @@ def generate_task(
         )
 
     q_rng, ex_rng = np.random.default_rng(q_ss), np.random.default_rng(ex_ss)
-    questions = tuple(
-        draw(q_rng, level, f"{name}-L{level}-{i:03d}") for level in lv for i in range(n_per_level)
-    )
+    questions = tuple(draw(q_rng, level, f"{name}-L{level}-{i:03d}") for level in lv for i in range(n_per_level))
     exemplars = tuple(draw(ex_rng, lv[i % len(lv)], f"{name}-ex-{i:03d}") for i in range(n_exemplars))
     return Task(
         name=name,

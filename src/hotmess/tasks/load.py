@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
-from hotmess.errors import ConfigError, InputError
+from hotmess.errors import ConfigError
 from hotmess.tasks._rows import EXTENSIONS, Table, read_table
 from hotmess.tasks.generated import GENERATED, generate_task
 from hotmess.tasks.loaders import (
@@ -17,9 +17,10 @@ from hotmess.tasks.loaders import (
     gpqa_from_table,
     mmlu_columns,
     mmlu_from_table,
+    mmlu_headerless,
 )
 from hotmess.tasks.mwe import mwe_columns, mwe_from_table
-from hotmess.tasks.types import FORMATS, Task
+from hotmess.tasks.types import FORMATS, Question, Task
 
 __all__ = ["FILE_FORMATS", "load_task"]
 
@@ -42,13 +43,8 @@ def _detect(table: Table, opts: dict[str, Any]) -> str:
         return "mwe"
     if gpqa_columns(table) is not None:
         return "gpqa"
-    if mmlu_columns(table) is not None:
+    if mmlu_columns(table) is not None or mmlu_headerless(table):
         return "mmlu"
-    try:  # headerless MMLU CSV
-        mmlu_from_table(table)
-        return "mmlu"
-    except InputError:
-        pass
     found = ", ".join(repr(c) for c in table.columns)
     raise table.fail(
         None,
@@ -59,13 +55,14 @@ def _detect(table: Table, opts: dict[str, Any]) -> str:
     )
 
 
-def _check_opts(fmt: str, builder: Callable[..., Task], opts: dict[str, Any]) -> None:
-    accepted = [p for p in inspect.signature(builder).parameters if p != "table"]
+def _check_opts(what: str, builder: Callable[..., Task], opts: dict[str, Any], extra: str) -> None:
+    params = inspect.signature(builder).parameters
+    accepted = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
     unknown = sorted(set(opts) - set(accepted))
     if unknown:
         raise ConfigError(
-            f"option(s) {', '.join(unknown)} do not apply to {fmt} task files",
-            hint=f"{fmt} accepts {', '.join(accepted)}, plus exemplars, limit, {', '.join(_TASK_KEYS)}",
+            f"option(s) {', '.join(unknown)} do not apply to {what}",
+            hint=f"{what} accept {', '.join(accepted)}{extra}",
         )
 
 
@@ -109,6 +106,7 @@ def load_task(spec: str | Path, *, format: str | None = None, **opts: Any) -> Ta
     if text.startswith("generated:"):
         if format is not None:
             raise ConfigError("format= does not apply to generated tasks", hint="drop format=")
+        _check_opts("generated tasks", generate_task, opts, "")
         return generate_task(text.removeprefix("generated:"), **opts)
     if format is not None and format not in _BUILDERS:
         raise ConfigError(f"unknown task format {format!r}", hint=f"use one of {', '.join(FILE_FORMATS)}")
@@ -129,9 +127,9 @@ def load_task(spec: str | Path, *, format: str | None = None, **opts: Any) -> Ta
     table = read_table(p)
     fmt = format or _detect(table, opts)
     builder = _BUILDERS[fmt]
-    _check_opts(fmt, builder, opts)
+    _check_opts(f"{fmt} task files", builder, opts, f", exemplars, limit, {', '.join(_TASK_KEYS)}")
     task = builder(table, **opts)
-    pool = ()
+    pool: tuple[Question, ...] = ()
     if exemplars is not None:
         pool_opts = {k: v for k, v in opts.items() if k != "name"}
         pool = builder(read_table(Path(exemplars)), **pool_opts).questions

@@ -19,6 +19,7 @@ from hotmess.errors import ConfigError
 from hotmess.tasks._build import (
     ANSWER_TYPES,
     canonical_order,
+    cell_str,
     make_question,
     make_task,
     parse_answer,
@@ -110,7 +111,7 @@ def gpqa_from_table(table: Table, *, name: str | None = None, seed: int = 0) -> 
     for rec in table.records:
         qid = _qid(table, rec, id_col)
         right = text_cell(table, rec, c_col, "correct answer")
-        wrong = [str(rec.cells[c]).strip() for c in wrong_cols if not is_blank(rec.cells.get(c))]
+        wrong = [w for c in wrong_cols if (w := cell_str(rec.cells.get(c)))]
         source = [right, *wrong]  # correct first, as in the file
         order = canonical_order(seed, qid, len(source))
         meta = _meta(rec, table, GPQA_META) | {"source_order": order}
@@ -185,7 +186,7 @@ def _list_cell(table: Table, rec: Record, col: str) -> list[str]:
             f"column {col!r} should hold a list of options, got {type(value).__name__}",
             hint='write options as a list, e.g. ["a", "b", "c"], or map several option columns',
         )
-    return ["" if is_blank(v) else str(v).strip() for v in value]
+    return [cell_str(v) for v in value]
 
 
 def _trim_options(table: Table, rec: Record, options: list[str]) -> list[str]:
@@ -193,9 +194,7 @@ def _trim_options(table: Table, rec: Record, options: list[str]) -> list[str]:
         options.pop()
     if any(not o for o in options):
         gap = next(i for i, o in enumerate(options) if not o)
-        raise table.fail(
-            rec, f"option {chr(ord('A') + gap)} is empty", hint="fill it in, or move later options up"
-        )
+        raise table.fail(rec, f"option {chr(ord('A') + gap)} is empty", hint="fill it in, or move later options up")
     return options
 
 
@@ -210,7 +209,7 @@ def mmlu_columns(table: Table) -> tuple[str, list[str] | str, str] | None:
     return q, opts, a
 
 
-def _headerless(table: Table) -> bool:
+def mmlu_headerless(table: Table) -> bool:
     """Whether a CSV's first row is data: the original MMLU files have no header (question, A.., answer)."""
     cols = table.columns
     return (
@@ -223,13 +222,11 @@ def _headerless(table: Table) -> bool:
 
 def mmlu_from_table(table: Table, *, name: str | None = None, index_base: int = 0) -> Task:
     """Build an MMLU-style task from a read table (see :func:`load_mmlu`)."""
-    if _headerless(table):
+    if mmlu_headerless(table):
         raw = read_table(table.path, header=False)
         n = len(raw.columns)
         renamed = ["question", *(chr(ord("A") + i) for i in range(n - 2)), "answer"]
-        records = tuple(
-            Record(r.index, r.where, {renamed[int(k)]: v for k, v in r.cells.items()}) for r in raw.records
-        )
+        records = tuple(Record(r.index, r.where, {renamed[int(k)]: v for k, v in r.cells.items()}) for r in raw.records)
         table = Table(raw.path, tuple(renamed), records)
     cols = mmlu_columns(table)
     if cols is None:
@@ -246,7 +243,7 @@ def mmlu_from_table(table: Table, *, name: str | None = None, index_base: int = 
         if isinstance(opt_cols, str):
             options = _list_cell(table, rec, opt_cols)
         else:
-            options = ["" if is_blank(rec.cells.get(c)) else str(rec.cells[c]).strip() for c in opt_cols]
+            options = [cell_str(rec.cells.get(c)) for c in opt_cols]
         options = _trim_options(table, rec, options)
         correct = parse_answer(
             table, rec, rec.cells.get(a_col), options, answer_type="letter_or_index", index_base=index_base
@@ -323,11 +320,9 @@ def generic_from_table(
         if isinstance(opt_cols, str):
             opts = _list_cell(table, rec, opt_cols)
         else:
-            opts = ["" if is_blank(rec.cells.get(c)) else str(rec.cells[c]).strip() for c in opt_cols]
+            opts = [cell_str(rec.cells.get(c)) for c in opt_cols]
         opts = _trim_options(table, rec, opts)
-        correct = parse_answer(
-            table, rec, rec.cells.get(a_col), opts, answer_type=answer_type, index_base=index_base
-        )
+        correct = parse_answer(table, rec, rec.cells.get(a_col), opts, answer_type=answer_type, index_base=index_base)
         meta = {"source": table.path.name} | {
             k: rec.cells[c] for k, c in meta_cols.items() if not is_blank(rec.cells.get(c))
         }

@@ -18,7 +18,7 @@ from typing import Any
 
 from hotmess.errors import ConfigError
 from hotmess.tasks._build import canonical_order, make_question, make_task
-from hotmess.tasks._rows import Record, Table, find_column, read_table
+from hotmess.tasks._rows import Record, Table, read_table
 from hotmess.tasks.types import Question, Task
 
 __all__ = ["MWE_TARGETS", "load_mwe", "parse_mwe_question"]
@@ -74,9 +74,9 @@ def _label(value: Any, field: str) -> str:
     return value
 
 
-def _question(table: Table, rec: Record, q_col: str, target: str, seed: int) -> Question:
+def _question(table: Table, rec: Record, target: str, seed: int) -> Question:
     qid = f"{table.path.stem}-{rec.index}"
-    text = rec.cells.get(q_col)
+    text = rec.cells.get("question")
     if not isinstance(text, str) or not text.strip():
         raise table.fail(rec, "empty question", hint="every line needs a non-empty 'question'")
     other = "not_matching" if target == "matching" else "matching"
@@ -84,7 +84,9 @@ def _question(table: Table, rec: Record, q_col: str, target: str, seed: int) -> 
         parsed = parse_mwe_question(text)
         answer = _label(rec.cells.get(_FIELDS[target]), _FIELDS[target])
         other_value = rec.cells.get(_FIELDS[other])
-        other_labels = [_label(v, _FIELDS[other]) for v in (other_value if isinstance(other_value, list) else [other_value])]
+        other_labels = [
+            _label(v, _FIELDS[other]) for v in (other_value if isinstance(other_value, list) else [other_value])
+        ]
     except ValueError as err:
         raise table.fail(rec, str(err), hint="fix the line, or drop it") from None
     meta: dict[str, Any] = {"source": table.path.name, "target": target}
@@ -103,18 +105,27 @@ def _question(table: Table, rec: Record, q_col: str, target: str, seed: int) -> 
         correct = idx[answer]
         meta[other] = [idx[o] for o in other_labels] if len(other_labels) > 1 else idx[other_labels[0]]
         meta[target] = correct
-        return make_question(table, rec, qid=qid, text=stem, options=options, correct=correct, metadata=meta)
+        question = make_question(table, rec, qid=qid, text=stem, options=options, correct=correct, metadata=meta)
+        if any(idx[o] == correct for o in other_labels):
+            raise table.fail(
+                rec,
+                f"{_FIELDS[target]} and {_FIELDS[other]} name the same option {answer.strip()}",
+                hint="fix the answers, or drop the line",
+            )
+        return question
     texts = [answer.strip(), *(o.strip() for o in other_labels)]
     order = canonical_order(seed, qid, len(texts))
     options = tuple(texts[i] for i in order)
     stem = re.sub(r"\n[ \t]*Answer:[ \t]*$", "", text.rstrip()).strip()
     meta[target] = order.index(0)
+    others = [order.index(i) for i in range(1, len(texts))]
+    meta[other] = others if len(others) > 1 else others[0]
     return make_question(table, rec, qid=qid, text=stem, options=options, correct=order.index(0), metadata=meta)
 
 
 def mwe_columns(table: Table) -> bool:
     """Whether the table has the MWE fields."""
-    return all(f in table.columns for f in _FIELDS.values()) and find_column(table.columns, ("question",)) is not None
+    return all(f in table.columns for f in ("question", *_FIELDS.values()))
 
 
 def mwe_from_table(table: Table, *, target: str | None = None, name: str | None = None, seed: int = 0) -> Task:
@@ -132,7 +143,7 @@ def mwe_from_table(table: Table, *, target: str | None = None, name: str | None 
             f"missing field(s) {', '.join(missing)}; found {found}",
             hint="a Model-Written-Evals line has question, answer_matching_behavior, answer_not_matching_behavior",
         )
-    pairs = [(rec, _question(table, rec, "question", target, seed)) for rec in table.records]
+    pairs = [(rec, _question(table, rec, target, seed)) for rec in table.records]
     return make_task(table, pairs, name)
 
 
@@ -160,4 +171,4 @@ def load_mwe(path: str | Path, *, target: str | None = None, name: str | None = 
     >>> q.options, q.correct, q.metadata["matching"]
     (('No', 'Yes'), 0, 1)
     """
-    return mwe_from_table(read_table(path, "jsonl"), target=target, name=name, seed=seed)
+    return mwe_from_table(read_table(path), target=target, name=name, seed=seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 __all__ = [
@@ -40,6 +41,7 @@ def option_letters(n_options: int) -> tuple[str, ...]:
     return tuple(chr(ord("A") + i) for i in range(n_options))
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_text(text: str) -> str:
     """Text compared for "same question": whitespace collapsed, case folded."""
     return " ".join(text.split()).casefold()
@@ -82,15 +84,11 @@ class Question:
         if not isinstance(self.options, tuple) or not all(isinstance(o, str) for o in self.options):
             raise ValueError(f"Question.options must be a tuple of str, got {self.options!r}")
         if not 2 <= len(self.options) <= MAX_OPTIONS:
-            raise ValueError(
-                f"Question {self.id!r} needs 2 to {MAX_OPTIONS} options, got {len(self.options)}"
-            )
+            raise ValueError(f"Question {self.id!r} needs 2 to {MAX_OPTIONS} options, got {len(self.options)}")
         if isinstance(self.correct, bool) or not isinstance(self.correct, int):
             raise ValueError(f"Question.correct must be an int, got {self.correct!r}")
         if not 0 <= self.correct < len(self.options):
-            raise ValueError(
-                f"Question {self.id!r}: correct={self.correct} outside [0, {len(self.options)})"
-            )
+            raise ValueError(f"Question {self.id!r}: correct={self.correct} outside [0, {len(self.options)})")
 
     @property
     def n_options(self) -> int:

@@ -1,0 +1,108 @@
+"""Answer changes: does a question's answer change under reseeding, a new context, or both? (SPEC §3.6)"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hotmess.analysis._questions import KEY, check_by
+from hotmess.analysis.structure import _wilson
+from hotmess.data.frames import scored_samples
+from hotmess.errors import InputError
+
+__all__ = ["CHANGE_KINDS", "answer_changes"]
+
+CHANGE_KINDS = ("reseeding", "context", "both")
+"""``reseeding``: same context, another sample; ``context``: one sample index across contexts; ``both``: any two."""
+
+
+def answer_changes(
+    df: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("model", "budget"),
+    sample_index: int = 0,
+    invalid: str = "distinct",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of questions with at least one different answer under each kind of test-time randomness.
+
+    Parameters
+    ----------
+    df
+        Samples in the hotmess schema (``context_id`` and ``sample_index`` set).
+    by
+        Columns that define a group.
+    sample_index
+        For ``context``: compare the answers with this sample index across contexts.
+    invalid
+        ``"distinct"``: an invalid answer is one more answer value (a format failure is a change);
+        ``"ignore"``: invalid samples are left out.
+    level
+        Level of the Wilson interval on each share.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, kind) with ``n_questions`` (questions where the comparison is possible: a context
+        with two samples, two contexts with the given sample index, or two samples), ``n_changed``, ``share``
+        and ``share_low``/``share_high``, and ``mean_distinct`` (mean number of distinct answers compared).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"model": "m", "budget": "", "task": "t", "question_id": "q", "n_options": 4,
+    ...                    "correct": 0, "error": None, "context_id": [0, 0, 1, 1],
+    ...                    "sample_index": [0, 1, 0, 1], "answer": [1, 1, 2, 2], "valid": True})
+    >>> answer_changes(df)[["kind", "share"]].values.tolist()
+    [['reseeding', 0.0], ['context', 1.0], ['both', 1.0]]
+    """
+    by = check_by(by)
+    if invalid not in ("distinct", "ignore"):
+        raise ValueError(f"invalid: expected 'distinct' or 'ignore', got {invalid!r}")
+    s = scored_samples(df)
+    if invalid == "ignore":
+        s = s[s["valid"].astype(bool)]
+    if s.empty:
+        raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
+    s = s.assign(_ans=np.where(s["valid"].astype(bool), s["answer"].astype(np.int64), -1))
+    qkey = [*by, *KEY]
+    # Reseeding: per (question, context) with ≥2 samples, do the answers differ?
+    per_ctx = s.groupby([*qkey, "context_id"], sort=False)["_ans"].agg(["nunique", "size"])
+    per_ctx = per_ctx[per_ctx["size"] >= 2]
+    reseed = per_ctx.groupby(level=qkey, sort=False)["nunique"].agg(
+        changed=lambda x: bool((x > 1).any()), distinct="mean"
+    )
+    # Context: the given sample index across contexts (≥2 contexts).
+    one = s[s["sample_index"] == sample_index]
+    ctx = one.groupby(qkey, sort=False)["_ans"].agg(["nunique", "size"])
+    ctx = ctx[ctx["size"] >= 2].rename(columns={"nunique": "distinct"})
+    ctx["changed"] = ctx["distinct"] > 1
+    # Both: any two samples of the question.
+    allq = s.groupby(qkey, sort=False)["_ans"].agg(["nunique", "size"])
+    allq = allq[allq["size"] >= 2].rename(columns={"nunique": "distinct"})
+    allq["changed"] = allq["distinct"] > 1
+    rows = []
+    groups = s[by].drop_duplicates().sort_values(by).itertuples(index=False, name=None) if by else [()]
+    for labels in groups:
+        lab = dict(zip(by, (str(x) for x in labels), strict=True))
+        for kind, tab in (("reseeding", reseed), ("context", ctx), ("both", allq)):
+            part = tab
+            for col, val in lab.items():
+                part = part[part.index.get_level_values(col).astype(str) == val]
+            n = len(part)
+            k = int(part["changed"].sum()) if n else 0
+            lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]), level)
+            rows.append(
+                {
+                    **lab,
+                    "kind": kind,
+                    "n_questions": n,
+                    "n_changed": k,
+                    "share": k / n if n else float("nan"),
+                    "share_low": float(lo[0]) if n else float("nan"),
+                    "share_high": float(hi[0]) if n else float("nan"),
+                    "mean_distinct": float(part["distinct"].mean()) if n else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,89 @@
+"""``hotmess synthetic``: the synthetic optimizer experiment from data generation to plots (SPEC §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hotmess.errors import ConfigError
+
+__all__ = ["register"]
+
+
+def synthetic(
+    out: Path = typer.Option(..., "--out", help="Output directory (required; nothing is written elsewhere)."),
+    preset: str = typer.Option(
+        "cpu-small", "--preset", help="cpu-small (default, minutes on a CPU), gpu-medium, or paper (GPU)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Master seed of every random stream (default 0)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (bf16)."),
+    sizes: str | None = typer.Option(
+        None, "--sizes", help="Model ladder as LAYERSxWIDTH[hHEADS],... e.g. 1x16h2,2x48h4."
+    ),
+    steps: int | None = typer.Option(None, "--steps", help="Training steps per model."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Training batch (sequences)."),
+    lr: float | None = typer.Option(None, "--lr", help="Peak learning rate."),
+    trajectories: int | None = typer.Option(None, "--trajectories", help="Training trajectories."),
+    trajectory_steps: int | None = typer.Option(None, "--trajectory-steps", help="Steps per trajectory."),
+    precision: int | None = typer.Option(None, "--precision", help="Mantissa decimals p of the tokenizer."),
+    starts: int | None = typer.Option(None, "--starts", help="Rollout starting points."),
+    rollout_steps: int | None = typer.Option(None, "--rollout-steps", help="Steps per rollout."),
+    temperature: float | None = typer.Option(None, "--temperature", help="0 = greedy; > 0 samples."),
+    rollouts_per_start: int | None = typer.Option(
+        None, "--rollouts-per-start", help="Rollouts per start (needs --temperature > 0)."
+    ),
+    start_distribution: str | None = typer.Option(
+        None, "--start-distribution", help="offset (default) or centered; see docs/synthetic.md."
+    ),
+    n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap resamples for the exponents' CIs."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (same config)."),
+    threads: int = typer.Option(1, "--threads", help="CPU threads for torch (0 = torch default)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+) -> None:
+    """Train a ladder of tiny transformers to imitate an optimizer, roll them out, decompose their error."""
+    try:
+        from hotmess.synthetic import get_preset, run_experiment, with_overrides
+    except ImportError as exc:  # torch missing
+        raise ConfigError(
+            f"the synthetic experiment needs torch ({exc})", hint="pip install 'hotmess[synthetic,plot]'"
+        ) from None
+    config = with_overrides(
+        get_preset(preset),
+        seed=seed,
+        sizes=sizes,
+        steps=steps,
+        batch_size=batch_size,
+        max_lr=lr,
+        n_trajectories=trajectories,
+        trajectory_steps=trajectory_steps,
+        precision=precision,
+        n_starts=starts,
+        rollout_steps=rollout_steps,
+        temperature=temperature,
+        rollouts_per_start=rollouts_per_start,
+        start_distribution=start_distribution,
+        n_boot=n_boot,
+    )
+    result = run_experiment(config, out, device=device, resume=resume, progress=not quiet, threads=threads)
+    cols = [
+        "model",
+        "n_params",
+        "heldout_loss",
+        "bias_final",
+        "variance_final",
+        "incoherence_start",
+        "incoherence_final",
+    ]
+    typer.echo(result.summary[[c for c in cols if c in result.summary]].to_string(index=False))
+    for name in ("bias", "variance", "heldout_loss"):
+        if name in result.fits:
+            f = result.fits[name]
+            ci = f" (CI {f.ci.low:.2f} to {f.ci.high:.2f})" if f.ci else ""
+            typer.echo(f"{name} ∝ N^-{f.exponent:.3f}{ci}")
+    typer.echo(f"done in {result.wall_s:.1f} s; report: {result.report}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``synthetic`` command to ``app``."""
+    app.command("synthetic")(synthetic)

@@ -1,0 +1,319 @@
+"""Run every analysis of SPEC §3 on a samples table and collect tables, figures and notes into a :class:`Report`.
+
+A section whose data is absent (one model → no scaling; one budget → no budget comparison; no survey file) is
+kept with the reason it was skipped, so the report says what it could not show and why.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hotmess import analysis as an
+from hotmess.errors import HotmessError, InputError
+from hotmess.metrics import DEFAULT_DELTA
+from hotmess.report import notes as method_notes
+from hotmess.report import plots as plot
+
+__all__ = ["Report", "ReportOptions", "Section", "build_report", "load_inputs"]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Options of :func:`build_report` (saved in the report)."""
+
+    metric: str = "kl"
+    """Decomposition: kl, brier or hard-kl."""
+    axis: str = "output_tokens"
+    """Length axis: output_tokens, reasoning_tokens, actions or backtracking."""
+    n_buckets: int = 5
+    """Equal-size length buckets."""
+    reference_model: str | None = None
+    """Model whose lengths bucket everyone's questions (None: each model its own; scaling: the largest)."""
+    params: dict[str, float] = field(default_factory=dict)
+    """Model → parameter count (others are parsed from names like qwen3-8b)."""
+    n_groups: int = 3
+    """Difficulty groups of the scaling analysis."""
+    difficulty: str = "length"
+    """Scaling groups from the reference model's ``length`` or from question ``metadata`` (difficulty level)."""
+    n_boot: int = 1000
+    """Bootstrap resamples over questions (0: no CIs)."""
+    level: float = 0.95
+    """Confidence level."""
+    seed: int = 0
+    """Seed of the bootstraps and of the ensemble draws."""
+    delta: float = DEFAULT_DELTA
+    """KL smoothing δ."""
+    unbiased: bool = False
+    """Brier n/(n−1) variance correction."""
+    markers: tuple[str, ...] = an.DEFAULT_MARKERS
+    """Backtracking marker words."""
+    n_examples: int = 3
+    """Example raw outputs per model."""
+    plots: bool = True
+    """Draw the figures (needs matplotlib)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: tables, PNG figures, method notes, and notes on the data."""
+
+    key: str
+    title: str
+    method: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the HTML report shows; :meth:`tables` flattens the tables for JSON/Parquet export."""
+
+    source: str
+    options: ReportOptions
+    sections: list[Section]
+    runs: pd.DataFrame | None = None
+    examples: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``<section>__<table>`` → table, plus ``runs`` and ``examples`` when present."""
+        out = {f"{s.key}__{name}": t for s in self.sections for name, t in s.tables.items()}
+        if self.runs is not None and not self.runs.empty:
+            out["runs"] = self.runs
+        if self.examples is not None and not self.examples.empty:
+            out["examples"] = self.examples
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        """JSON-ready description: source, options, sections with notes and skip reasons, warnings."""
+        return {
+            "source": self.source,
+            "options": asdict(self.options),
+            "sections": [
+                {"key": s.key, "title": s.title, "skipped": s.skipped, "notes": s.notes, "tables": list(s.tables)}
+                for s in self.sections
+            ],
+            "warnings": self.warnings,
+        }
+
+
+def load_inputs(path: str | Path, *, run_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """Samples, runs and questions of a store; for a samples file, runs and questions are None."""
+    from hotmess.data import STORE_SUFFIXES, RunStore, read_samples
+
+    p = Path(path)
+    df = read_samples(p, run_id=run_id)
+    if p.suffix.lower() not in STORE_SUFFIXES:
+        return df, None, None
+    with RunStore(p, create=False) as store:
+        runs, questions = store.runs(), store.questions()
+    if run_id is not None:
+        runs = runs[runs["run_id"] == run_id]
+    return df, runs, questions
+
+
+def _fig(opts: ReportOptions, make: Callable[[], Any]) -> bytes | None:
+    if not opts.plots:
+        return None
+    from hotmess.report.plots import to_png
+
+    return to_png(make())
+
+
+def _section(
+    key: str, title: str, body: Callable[[], tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]]
+) -> Section:
+    method = method_notes.METHODS.get(key, "")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tables, figures, notes = body()
+    except (HotmessError, ValueError) as exc:
+        return Section(key, title, method, skipped=str(exc))
+    return Section(key, title, method, tables, {k: v for k, v in figures.items() if v is not None}, notes)
+
+
+def _examples(df: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Up to ``n`` raw outputs per model: a right, a wrong and an invalid one first."""
+    live = df[df["error"].isna()]
+    rows = []
+    for _model, g in live.groupby("model", sort=True):
+        picks = []
+        for kind, sel in (
+            ("correct", g["valid"].astype(bool) & (g["answer"] == g["correct"])),
+            ("wrong", g["valid"].astype(bool) & (g["answer"] != g["correct"])),
+            ("invalid", ~g["valid"].astype(bool)),
+        ):
+            if sel.any():
+                picks.append((kind, g[sel].iloc[0]))
+        for kind, r in picks[:n]:
+            rows.append(
+                {
+                    "model": r["model"],
+                    "budget": r["budget"],
+                    "task": r["task"],
+                    "question_id": r["question_id"],
+                    "kind": kind,
+                    "answer": int(r["answer"]),
+                    "correct": int(r["correct"]),
+                    "output_tokens": r["output_tokens"],
+                    "raw_output": str(r["raw_output"])[:4000],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def build_report(
+    df: pd.DataFrame,
+    *,
+    options: ReportOptions | None = None,
+    runs: pd.DataFrame | None = None,
+    questions: pd.DataFrame | None = None,
+    survey: pd.DataFrame | None = None,
+    source: str = "<samples>",
+) -> Report:
+    """Run every analysis on ``df`` and collect the report (sections without data are skipped with a reason).
+
+    Parameters
+    ----------
+    df
+        Samples in the hotmess schema (see :func:`hotmess.data.read_samples`).
+    options
+        :class:`ReportOptions`.
+    runs, questions
+        The store's runs (configs shown in the report) and questions (difficulty metadata), when available.
+    survey
+        Rank data for the survey section (columns entity, rater, attribute, rank).
+    source
+        Where the samples came from (shown in the report).
+    """
+    o = options or ReportOptions()
+    rng = np.random.default_rng(o.seed)
+    common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "unbiased": o.unbiased}
+    boot: dict[str, Any] = {"n_boot": o.n_boot, "level": o.level}
+    sections: list[Section] = []
+    models = sorted(df["model"].unique())
+
+    def overview() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        res = an.summarize_samples(df, o.metric, delta=o.delta, unbiased=o.unbiased, rng=rng, **boot)
+        return {"summary": res.to_frame()}, {}, list(res.warnings)
+
+    def length() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        res = an.incoherence_vs_length(
+            df, axis=o.axis, n_buckets=o.n_buckets, reference_model=o.reference_model, markers=o.markers,
+            rng=rng, **common, **boot,
+        )
+        fig = _fig(o, lambda: plot.plot_length(res.buckets, res.fits, axis=o.axis))
+        notes = [f"length axis: {o.axis}"]
+        if o.reference_model:
+            notes.append(f"buckets by the lengths of {o.reference_model}")
+        return {"buckets": res.buckets, "fits": res.fits}, {"incoherence_vs_length": fig}, notes
+
+    def overthinking() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        t = an.natural_overthinking(df, axis=o.axis, markers=o.markers, rng=rng, **common, **boot)
+        if t.empty:
+            raise InputError("no question has samples of different lengths", hint="lengths are needed")
+        return {"halves": t}, {"overthinking": _fig(o, lambda: plot.plot_overthinking(t))}, []
+
+    def budgets() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        if df.groupby("model")["budget"].nunique().max() < 2:
+            raise InputError("every model was sampled under one budget only", hint="sample with several --budget")
+        t = an.budget_effects(df, axis=o.axis, rng=rng, **common, **boot)
+        t = t[t.groupby("model")["budget"].transform("nunique") > 1]
+        return {"budgets": t}, {"budgets": _fig(o, lambda: plot.plot_budgets(t))}, []
+
+    def ensembles() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        res = an.ensemble_analysis(df, delta=o.delta, unbiased=o.unbiased, rng=rng, **boot)
+        if res.table.empty or res.table["size"].nunique() < 2:
+            raise InputError("too few samples per question for two ensemble sizes", hint="at least 4 per question")
+        fig = _fig(o, lambda: plot.plot_ensembles(res.table, res.fits))
+        return {"ensembles": res.table, "fits": res.fits}, {"ensembles": fig}, []
+
+    def scaling() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        if len(models) < 2:
+            raise InputError("one model only", hint="sample several sizes of one family on the same questions")
+        diff = None
+        if o.difficulty == "metadata":
+            if questions is None or questions.empty:
+                raise InputError("no question metadata for difficulty groups", hint="use a run store")
+            diff = an.difficulty_from_questions(questions)
+        res = an.scaling_analysis(
+            df, params=o.params, reference_model=o.reference_model, n_groups=o.n_groups, difficulty=diff,
+            axis=o.axis, rng=rng, **common, **boot,
+        )
+        notes = [f"parameter counts: {', '.join(f'{m} = {n:.3g}' for m, n in res.params.items())}"]
+        left = [m for m in models if m not in res.params]
+        if left:
+            notes.append(f"left out (no parameter count): {', '.join(left)}")
+        if res.reference_model:
+            notes.append(f"difficulty groups by the mean {o.axis} of {res.reference_model}")
+        fig = _fig(o, lambda: plot.plot_scaling(res.cells, res.fits))
+        tables = {"cells": res.cells, "fits": res.fits, "regression": res.regression}
+        return tables, {"scaling": fig}, notes
+
+    def changes() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        t = an.answer_changes(df, level=o.level)
+        return {"answer_changes": t}, {"answer_changes": _fig(o, lambda: plot.plot_answer_changes(t))}, []
+
+    def structure() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        inv = an.invalid_rates(df, level=o.level)
+        mk = an.marker_table(df, markers=o.markers)
+        tables = {"invalid_rates": inv, "markers": mk}
+        figures: dict[str, bytes | None] = {"invalid_rates": _fig(o, lambda: plot.plot_invalid_rates(inv))}
+        notes = [f"backtracking markers: {', '.join(o.markers)}"]
+        if o.axis != "backtracking" and float(mk["markers_per_sample"].max()) > 0:
+            res = an.incoherence_vs_length(
+                df, axis="backtracking", n_buckets=o.n_buckets, markers=o.markers, rng=rng, **common, **boot
+            )
+            tables |= {"backtracking_buckets": res.buckets, "backtracking_fits": res.fits}
+            figures["backtracking"] = _fig(o, lambda: plot.plot_length(res.buckets, res.fits, axis="backtracking"))
+        elif o.axis != "backtracking":
+            notes.append("no backtracking markers in any raw output: no marker axis")
+        return tables, figures, notes
+
+    def survey_section() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+        if survey is None:
+            raise InputError("no survey data given", hint="pass --survey FILE with entity, rater, attribute, rank")
+        res = an.survey_analysis(survey)
+        fig = _fig(o, lambda: plot.plot_survey(res.ranks, res.correlations))
+        return {"ranks": res.ranks, "correlations": res.correlations}, {"survey": fig}, []
+
+    for key, title, body in (
+        ("overview", "Overview", overview),
+        ("length", "Incoherence vs reasoning length", length),
+        ("overthinking", "Natural overthinking", overthinking),
+        ("budgets", "Reasoning budgets", budgets),
+        ("ensembles", "Ensembling", ensembles),
+        ("scaling", "Scaling with model size by difficulty", scaling),
+        ("answer_changes", "Answer changes", changes),
+        ("structure", "Reasoning structure and invalid formats", structure),
+        ("survey", "Survey: intelligence vs coherence rankings", survey_section),
+    ):
+        sections.append(_section(key, title, body))
+    runs_table = None
+    if runs is not None and not runs.empty:
+        runs_table = runs.copy()
+        runs_table["config"] = [_config_text(c) for c in runs_table["config"]]
+    return Report(
+        source=source,
+        options=o,
+        sections=sections,
+        runs=runs_table,
+        examples=_examples(df, o.n_examples),
+        warnings=[],
+    )
+
+
+def _config_text(config: Mapping[str, Any] | Sequence[Any] | str) -> str:
+    import json
+
+    return config if isinstance(config, str) else json.dumps(config, indent=2, sort_keys=True, default=str)
