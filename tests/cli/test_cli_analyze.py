@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
+import itertools
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from hotmess.cli.main import main
+from tests.metrics import naive  # the per-question reference implementation
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "samples.csv"
-sys.path.insert(0, str(ROOT / "tests" / "metrics"))
-naive = importlib.import_module("naive")  # the per-question reference implementation
 
 # examples/samples.csv by hand: one task, options A–D seen → C = 4 for every question.
 #   q1: A A A A A A, correct A     q2: B B B C B D, correct B
@@ -43,8 +41,7 @@ ZERO_ONE = {"bias": 1 / 4, "variance": (1 / 3 + 2 / 3) / 4, "error": (1 / 3 + 1 
 
 def _kl_by_naive(delta: float = 1e-12) -> dict[str, float]:
     rows = [
-        naive.kl_question([naive.one_hot_vector(a, 4) for a in answers], target, delta)
-        for answers, target in QUESTIONS
+        naive.kl_question([naive.one_hot_vector(a, 4) for a in answers], target, delta) for answers, target in QUESTIONS
     ]
     return {name: sum(r[i] for r in rows) / 4 for i, name in enumerate(("bias", "variance", "error"))}
 
@@ -126,7 +123,7 @@ def test_analyze_options_change_the_numbers(capsys):
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".parquet"])
 def test_analyze_out_files(capsys, tmp_path, suffix):
     out = tmp_path / f"res{suffix}"
-    code, stdout, err = run_cli(capsys, "analyze", EXAMPLE, "--metric", "brier", "--n-boot", "50", "--out", out)
+    code, _, err = run_cli(capsys, "analyze", EXAMPLE, "--metric", "brier", "--n-boot", "50", "--out", out)
     assert code == 0 and out.exists() and str(out) in err.replace("\n", "")
     if suffix == ".json":
         data = json.loads(out.read_text())
@@ -167,7 +164,7 @@ def test_analyze_by_model(capsys, tmp_path):
 def test_convert_between_formats_and_into_a_store(capsys, tmp_path):
     expected = analyze_json(capsys, EXAMPLE, "--metric", "brier", "--n-boot", "0")["overall"]
     chain = [EXAMPLE, tmp_path / "a.parquet", tmp_path / "b.jsonl", tmp_path / "c.csv", tmp_path / "d.sqlite"]
-    for src, dest in zip(chain, chain[1:], strict=False):
+    for src, dest in itertools.pairwise(chain):
         code, _, err = run_cli(capsys, "convert", src, dest)
         assert code == 0 and "wrote 24 samples" in err.replace("\n", " ")
     store = chain[-1]

@@ -157,8 +157,12 @@ def test_jsonl_and_parquet_readers_follow_the_same_contract(tmp_path):
     a = read_samples(jl)
     pq = tmp_path / "s.parquet"
     pd.DataFrame(
-        {"question_id": ["7", "7", "8"], "answer": ["B", None, "C"], "correct": ["(b)", "B", "2"],
-         "probs": [None, None, [0.0, 0.5, 0.5]]}
+        {
+            "question_id": ["7", "7", "8"],
+            "answer": ["B", None, "C"],
+            "correct": ["(b)", "B", "2"],
+            "probs": [None, None, [0.0, 0.5, 0.5]],
+        }
     ).to_parquet(pq)  # strings with real nulls, lists as Parquet lists
     b = read_samples(pq)
     for df in (a, b):
@@ -171,9 +175,20 @@ def test_jsonl_and_parquet_readers_follow_the_same_contract(tmp_path):
 def test_read_samples_from_a_store_and_by_run(tmp_path):
     path = tmp_path / "runs.db"
     samples = [
-        Sample(run_id=r, model="m", task="t", question_id="q", context_id=0, sample_index=i, n_options=2,
-               correct=0, answer=i % 2, valid=True)
-        for r in ("a", "b") for i in range(3)
+        Sample(
+            run_id=r,
+            model="m",
+            task="t",
+            question_id="q",
+            context_id=0,
+            sample_index=i,
+            n_options=2,
+            correct=0,
+            answer=i % 2,
+            valid=True,
+        )
+        for r in ("a", "b")
+        for i in range(3)
     ]
     with RunStore(path) as store:
         store.write(samples)
@@ -215,8 +230,13 @@ def test_bad_files(tmp_path):
 def test_normalize_samples_ignores_the_callers_index():
     # A filtered DataFrame keeps its old index labels; the error column must stay with its row.
     raw = pd.DataFrame(
-        {"question_id": ["a", "a", "b"], "answer": ["A", "B", "A"], "correct": "A", "error": [None, "boom", None],
-         "created_at": [1.0, 2.0, 3.0]},
+        {
+            "question_id": ["a", "a", "b"],
+            "answer": ["A", "B", "A"],
+            "correct": "A",
+            "error": [None, "boom", None],
+            "created_at": [1.0, 2.0, 3.0],
+        },
         index=[5, 6, 7],
     )
     df = normalize_samples(raw)
@@ -226,8 +246,15 @@ def test_normalize_samples_ignores_the_callers_index():
 
 
 def test_no_choice_rows_need_no_correct_answer():
-    raw = pd.DataFrame({"question_id": ["s1", "s2"], "answer": [None, None], "correct": [None, None],
-                        "test_outcomes": ["[1, 0, 1]", None], "embedding": [None, "[0.5, 0.25]"]})
+    raw = pd.DataFrame(
+        {
+            "question_id": ["s1", "s2"],
+            "answer": [None, None],
+            "correct": [None, None],
+            "test_outcomes": ["[1, 0, 1]", None],
+            "embedding": [None, "[0.5, 0.25]"],
+        }
+    )
     df = normalize_samples(raw)
     assert df["correct"].tolist() == [-1, -1] and df["n_options"].tolist() == [0, 0]
     assert df["test_outcomes"].iloc[0] == [1.0, 0.0, 1.0] and df["embedding"].iloc[1] == [0.5, 0.25]

@@ -142,16 +142,12 @@ def _answer_lists(answers, mask):
 
 
 def naive_zero_one(answers, targets, mask, n_options):
-    out = [
-        zero_one_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(_answer_lists(answers, mask))
-    ]
+    out = [zero_one_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(_answer_lists(answers, mask))]
     return tuple(list(x) for x in zip(*out, strict=True))
 
 
 def naive_hard_kl(answers, targets, mask, n_options):
-    out = [
-        hard_kl_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(_answer_lists(answers, mask))
-    ]
+    out = [hard_kl_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(_answer_lists(answers, mask))]
     return tuple(list(x) for x in zip(*out, strict=True))
 
 

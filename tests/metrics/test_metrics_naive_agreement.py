@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from naive import (
-    brier_question,
-    kl_question,
-    naive_brier,
-    naive_hard_kl,
-    naive_kl,
-    naive_test_vectors,
-    naive_zero_one,
-    one_hot_vector,
-)
 from numpy.testing import assert_allclose
-from ragged import random_ragged
 
 from hotmess.metrics import (
     SampleArrays,
@@ -26,6 +15,17 @@ from hotmess.metrics import (
     test_vector_decomposition,
     zero_one_decomposition,
 )
+from tests.metrics.naive import (
+    brier_question,
+    kl_question,
+    naive_brier,
+    naive_hard_kl,
+    naive_kl,
+    naive_test_vectors,
+    naive_zero_one,
+    one_hot_vector,
+)
+from tests.metrics.ragged import random_ragged
 
 SEEDS = range(6)
 

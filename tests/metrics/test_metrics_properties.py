@@ -8,7 +8,6 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from naive import kohavi_wolpert
 from numpy.testing import assert_allclose
 
 from hotmess.metrics import (
@@ -17,6 +16,7 @@ from hotmess.metrics import (
     kl_decomposition,
     one_hot,
 )
+from tests.metrics.naive import kohavi_wolpert
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DELTAS = st.sampled_from([1e-12, 1e-6, 0.1])
@@ -166,7 +166,7 @@ def test_kl_over_minus_log_delta_approaches_the_hard_limit(data):
 
 
 # ------------------------------------------------------------------------------- simulated statistics
-def test_brier_ensemble_variance_falls_as_one_over_E():
+def test_brier_ensemble_variance_falls_as_one_over_ensemble_size():
     # Each question has its own Dirichlet "opinion"; a sample is a probability vector drawn around it. An
     # ensemble of size E averages E independent draws, so its covariance (hence Brier variance) is 1/E of one
     # draw's, while the mean — hence the bias — stays put.

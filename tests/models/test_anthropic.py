@@ -90,17 +90,16 @@ def test_transient_faults(anthropic_stub: StubAnthropicServer, fault: str, kind:
 
 def test_wrong_key_is_fatal_and_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
-    with StubAnthropicServer(api_key="another-key") as stub:
-        with pytest.raises(BackendError) as info:
-            run(generate(make(stub), ask()))
+    with StubAnthropicServer(api_key="another-key") as stub, pytest.raises(BackendError) as info:
+        run(generate(make(stub), ask()))
     text = str(info.value)
     assert "HTTP 401" in text and "set ANTHROPIC_API_KEY" in text and SECRET not in text
 
 
 def test_unknown_model_and_bad_request(anthropic_stub: StubAnthropicServer) -> None:
-    with pytest.raises(BackendError, match="unknown model 'unknown-claude'.*model: unknown-claude"):
+    with pytest.raises(BackendError, match=r"unknown model 'unknown-claude'.*model: unknown-claude"):
         run(generate(AnthropicProvider("unknown-claude", base_url=anthropic_stub.base_url), ask()))
-    with pytest.raises(BackendError, match="HTTP 400.*budget_tokens must be >= 1024"):
+    with pytest.raises(BackendError, match=r"HTTP 400.*budget_tokens must be >= 1024"):
         run(generate(make(anthropic_stub), ask(thinking_budget=10)))
 
 
@@ -118,6 +117,8 @@ def test_key_not_in_repr_or_describe(anthropic_stub: StubAnthropicServer) -> Non
     ("request_kw", "match"),
     [({"reasoning_effort": "high"}, "use thinking_budget"), ({"options": ("A", "B")}, "scoring")],
 )
-def test_unsupported_request_fields(anthropic_stub: StubAnthropicServer, request_kw: dict[str, Any], match: str) -> None:
+def test_unsupported_request_fields(
+    anthropic_stub: StubAnthropicServer, request_kw: dict[str, Any], match: str
+) -> None:
     with pytest.raises(ConfigError, match=match):
         run(generate(make(anthropic_stub), ask(**request_kw)))

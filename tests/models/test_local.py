@@ -25,11 +25,17 @@ QUESTION = "What is 2+3? A) 4 B) 5 C) 6. Answer with the letter."
 
 @pytest.fixture(scope="module")
 def smol() -> Iterator[LocalProvider]:
+    import torch
+
+    # One intra-op thread: on a small shared CPU, two spinning OpenMP threads are several times slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     provider = resolve_model("smollm2", max_batch_size=16, device="cpu")
     assert isinstance(provider, LocalProvider)
     provider.load()
     yield provider
     run(provider.aclose())
+    torch.set_num_threads(threads)
 
 
 def ask(question: str = QUESTION, **kw: Any) -> GenerateRequest:

@@ -43,7 +43,7 @@ def test_single_sample_carries_text_usage_and_options(stub: StubOpenAIServer) ->
     words = out[0].text.split()
     assert out[0].text.startswith("Let me think.") and "The answer is" in out[0].text
     assert out[0].output_tokens == len(words)
-    assert out[0].input_tokens == len("Which letter? A B C D".split())
+    assert out[0].input_tokens == 6  # words of "Which letter? A B C D"
     assert out[0].reasoning_tokens == 0
     assert out[0].finish_reason == "stop"
     (body,) = bodies(stub)
@@ -126,7 +126,9 @@ def test_reasoning_effort_uses_max_completion_tokens_and_reports_reasoning_token
         assert c.output_tokens == len(c.text.split()) + c.reasoning_tokens
 
 
-@pytest.mark.parametrize(("param", "absent"), [("max_tokens", "max_completion_tokens"), ("max_completion_tokens", "max_tokens")])
+@pytest.mark.parametrize(
+    ("param", "absent"), [("max_tokens", "max_completion_tokens"), ("max_completion_tokens", "max_tokens")]
+)
 def test_max_tokens_param_is_configurable(stub: StubOpenAIServer, param: str, absent: str) -> None:
     run(generate(make(stub, max_tokens_param=param, send_temperature=False), ask(max_tokens=9)))
     (body,) = bodies(stub)
@@ -277,7 +279,11 @@ def test_timeout_is_retryable() -> None:
 
 @pytest.mark.parametrize(
     ("fields", "expected"),
-    [({"retry_after": "2"}, 2.0), ({"retry_after": None, "retry_after_ms": 250}, 0.25), ({"retry_after": "date:30"}, 30.0)],
+    [
+        ({"retry_after": "2"}, 2.0),
+        ({"retry_after": None, "retry_after_ms": 250}, 0.25),
+        ({"retry_after": "date:30"}, 30.0),
+    ],
 )
 def test_rate_limit_carries_retry_after(stub: StubOpenAIServer, fields: dict[str, Any], expected: float) -> None:
     stub.fail_next("rate_limit", **fields)
@@ -336,9 +342,11 @@ def test_missing_key_hint_says_it_is_not_set(stub: StubOpenAIServer) -> None:
 
 
 def test_unknown_model_from_server_model_list() -> None:
-    with StubOpenAIServer(StubConfig(models=["served"])) as stub:
-        with pytest.raises(BackendError, match="unknown model 'other'"):
-            run(generate(OpenAICompatProvider("other", base_url=stub.url, api_key_env=None), ask()))
+    with (
+        StubOpenAIServer(StubConfig(models=["served"])) as stub,
+        pytest.raises(BackendError, match="unknown model 'other'"),
+    ):
+        run(generate(OpenAICompatProvider("other", base_url=stub.url, api_key_env=None), ask()))
 
 
 def test_unreachable_url_fails_fast() -> None:
@@ -411,7 +419,20 @@ def test_invalid_requests_are_config_errors(stub: StubOpenAIServer, request_kw: 
     assert stub.stats()["requests"] == 0
 
 
-@pytest.mark.parametrize("opts", [{"mode": "chatty"}, {"n_mode": "sometimes"}, {"max_concurrency": 0}, {"colour": "red"}])
+@pytest.mark.parametrize(
+    "opts", [{"mode": "chatty"}, {"n_mode": "sometimes"}, {"max_concurrency": 0}, {"colour": "red"}]
+)
 def test_invalid_options_are_config_errors(opts: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         OpenAICompatProvider("m", base_url="http://localhost:1/v1", api_key_env=None, **opts)
+
+
+def test_a_key_that_does_not_look_like_a_key_is_masked_too(
+    stub: StubOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = "correct-horse-battery-staple-42"
+    monkeypatch.setenv("LOCAL_KEY", plain)
+    stub.fail_next("unauthorized")  # the stub echoes the key it received
+    with pytest.raises(BackendError) as info:
+        run(generate(make(stub, api_key_env="LOCAL_KEY"), ask()))
+    assert "Incorrect API key provided: ***" in str(info.value) and plain not in str(info.value)

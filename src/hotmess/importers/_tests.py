@@ -99,7 +99,8 @@ def parse_test_results(score: Mapping[str, Any] | None) -> TestResults | None:
 
     Examples
     --------
-    >>> r = parse_test_results({"explanation": 'PASS_TO_PASS:\\n\\n{"t1": "PASSED"}\\n\\nFAIL_TO_PASS:\\n\\n{"t2": "FAILED"}'})
+    >>> text = 'PASS_TO_PASS:\\n\\n{"t1": "PASSED"}\\n\\nFAIL_TO_PASS:\\n\\n{"t2": "FAILED"}'
+    >>> r = parse_test_results({"explanation": text})
     >>> r.pass_to_pass, r.fail_to_pass
     ({'t1': 1}, {'t2': 0})
     """

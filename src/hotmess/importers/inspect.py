@@ -221,11 +221,12 @@ def _usage(sample: Mapping[str, Any], model: str) -> tuple[int | None, int | Non
     entries = [usage[model]] if model in usage else list(usage.values())
     if not entries and isinstance(sample.get("output"), Mapping) and sample["output"].get("usage"):
         entries = [sample["output"]["usage"]]
-    out = [e.get("output_tokens") for e in entries if isinstance(e, Mapping) and e.get("output_tokens") is not None]
-    rea = [
-        e.get("reasoning_tokens") for e in entries if isinstance(e, Mapping) and e.get("reasoning_tokens") is not None
-    ]
-    return (int(sum(out)) if out else None, int(sum(rea)) if rea else None)
+
+    def total(field: str) -> int | None:
+        vals = [int(e[field]) for e in entries if isinstance(e, Mapping) and e.get(field) is not None]
+        return sum(vals) if vals else None
+
+    return total("output_tokens"), total("reasoning_tokens")
 
 
 def _completion(sample: Mapping[str, Any]) -> str:

@@ -49,9 +49,13 @@ def one_hot(answers: ArrayLike, n_classes: int, *, n_options: ArrayLike | int | 
     if np.any((a < -1) | (a >= k[:, None])):
         raise ValueError("answers: expected values in [−1, n_options) per question")
     cm = class_mask(k, n_classes)
-    out = (a[..., None] == np.arange(n_classes)).astype(np.float64)  # faster than scattering the ones
-    invalid = a < 0
-    out[invalid] = (cm / k[:, None])[np.nonzero(invalid)[0]]
+    # Look the rows up in a table (one gather, much faster than scattering ones): rows 0..C−1 are one-hot,
+    # row −1 is uniform over all C classes; invalid answers of questions with fewer options are fixed after.
+    table = np.vstack([np.eye(n_classes), np.full((1, n_classes), 1.0 / n_classes)])
+    out = np.take(table, a, axis=0)  # (Q, S, C)
+    fix = np.flatnonzero((a < 0) & (k < n_classes)[:, None])
+    if fix.size:
+        out.reshape(-1, n_classes)[fix] = (cm / k[:, None])[fix // a.shape[1]]
     return out
 
 

@@ -10,7 +10,7 @@ from hotmess.metrics._types import Decomposition
 __all__ = ["continuous_decomposition"]
 
 
-def _check(points: ArrayLike, target: ArrayLike, metric: ArrayLike | None):  # noqa: ANN202
+def _check(points: ArrayLike, target: ArrayLike, metric: ArrayLike | None):
     x = np.asarray(points, dtype=np.float64)
     if x.ndim < 2:
         raise ValueError(f"points: expected shape (..., n_points, dim), got shape {x.shape}")

@@ -30,7 +30,7 @@ from transformers import (
     LogitsProcessorList,
 )
 
-__all__ = ["GenRow", "GenResult", "LocalEngine", "ScoreJob"]
+__all__ = ["GenResult", "GenRow", "LocalEngine", "ScoreJob"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -134,7 +134,7 @@ class LocalEngine:
             kwargs["gguf_file"] = gguf_file
         self.tokenizer = AutoTokenizer.from_pretrained(directory, **kwargs)
         self.model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
-        self.model.to(device)
+        self.model.to(device)  # type: ignore[arg-type]
         self.model.eval()
         self.device = device
         tok = self.tokenizer
@@ -208,7 +208,7 @@ class LocalEngine:
                 kept, finish = tokens[:stop], "stop"
             else:
                 kept, finish = tokens[: min(limit, len(tokens) if stop is None else stop)], "length"
-            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
             results.append(GenResult(text=text, output_tokens=len(kept), finish_reason=finish))
         return results
 
@@ -229,9 +229,7 @@ class LocalEngine:
             ids, mask = self._left_pad([r[2] for r in chunk])
             keep = max(r[3] for r in chunk) + 1
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            logits = self.model(
-                input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep
-            ).logits
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits
             logp = torch.log_softmax(logits.float(), dim=-1).cpu()  # (rows, keep, V); last = next token
             for i, (j, c, seq, k) in enumerate(chunk):
                 if c < 0:

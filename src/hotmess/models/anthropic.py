@@ -154,7 +154,8 @@ def _parse_message(data: Mapping[str, Any]) -> Completion:
         raise RetryableError("empty", "response has empty content")
     text = "".join(str(b.get("text", "")) for b in content if b.get("type") == "text")
     thinking = "".join(str(b.get("thinking", "")) for b in content if b.get("type") == "thinking")
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    raw_usage = data.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     return Completion(
         text=text,
         output_tokens=_int(usage.get("output_tokens")),

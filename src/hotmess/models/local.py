@@ -283,9 +283,13 @@ class LocalProvider(Provider):
         return len(self.load().encode(text))
 
     async def aclose(self) -> None:
-        """Drop the model (a later call loads it again)."""
-        with self._lock:
-            self._engine = None
+        """Drop the model once the running batch is done (a later call loads it again)."""
+
+        def drop() -> None:
+            with self._lock:
+                self._engine = None
+
+        await asyncio.to_thread(drop)
 
     # -- sampling --------------------------------------------------------------------------------------------
     async def generate(self, request: GenerateRequest) -> list[Completion]:

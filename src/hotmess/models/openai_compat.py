@@ -246,7 +246,8 @@ def _parse_choices(data: Mapping[str, Any], *, chat: bool) -> list[Completion]:
         raise RetryableError("malformed", "a choice is not a JSON object")
     if all(isinstance(ch.get("index"), int) for ch in choices):
         choices = sorted(choices, key=lambda ch: ch["index"])
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    raw_usage = data.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     input_tokens = _int(usage.get("prompt_tokens"))
     single = len(choices) == 1  # usage counts only belong to one sample when there is one choice
     details = usage.get("completion_tokens_details")

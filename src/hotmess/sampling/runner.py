@@ -122,10 +122,10 @@ class _Writer:
 
 
 def _backoff(attempt: int, retry_after: float | None, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter; a server's Retry-After is a floor."""
+    """Exponential backoff with jitter; a server's Retry-After is a floor (the caller bounds total time)."""
     delay = min(cap, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, cap * 5))
+        delay = max(delay, retry_after)
     return delay
 
 
@@ -217,11 +217,13 @@ class _Run:
                 kind = exc.kind if isinstance(exc, RetryableError) else type(exc).__name__
                 err = exc if isinstance(exc, RetryableError) else RetryableError(kind, str(exc))
                 attempt += 1
-                if attempt > self.config.max_retries or time.monotonic() - start > self.config.max_retry_seconds:
+                delay = _backoff(attempt, err.retry_after, self.retry_base, self.retry_cap, self.rng)
+                spent = time.monotonic() - start
+                if attempt > self.config.max_retries or spent + delay > self.config.max_retry_seconds:
                     return err
                 self.stats.retries[kind] += 1
                 self.progress_update(0)
-                await asyncio.sleep(_backoff(attempt, err.retry_after, self.retry_base, self.retry_cap, self.rng))
+                await asyncio.sleep(delay)
 
     def to_samples(
         self, unit: _Unit, prompt: Any, req: GenerateRequest, result: list[Completion] | RetryableError

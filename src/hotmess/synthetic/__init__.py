@@ -18,7 +18,14 @@ from hotmess.synthetic.config import (
 )
 from hotmess.synthetic.data import PairData, build_data
 from hotmess.synthetic.experiment import REFERENCE, ExperimentResult, derive_seed, resolve_device, run_experiment
-from hotmess.synthetic.measure import PowerLawFit, final_values, fit_power_law, scaling_fits, step_metrics
+from hotmess.synthetic.measure import (
+    PowerLawFit,
+    final_values,
+    fit_power_law,
+    resampled_final_values,
+    scaling_fits,
+    step_metrics,
+)
 from hotmess.synthetic.model import GPT, GPTConfig, KVCache, evaluate_loss, lr_at
 from hotmess.synthetic.presets import PAPER_LADDER, PRESETS, get_preset, parse_sizes, with_overrides
 from hotmess.synthetic.problem import Quadratic, make_problem, optimizer_rollout, sample_starts, split_trajectories
@@ -61,6 +68,7 @@ __all__ = [
     "model_config_for",
     "optimizer_rollout",
     "parse_sizes",
+    "resampled_final_values",
     "resolve_device",
     "rollout_model",
     "run_experiment",

@@ -198,7 +198,7 @@ def _run(
     run_info = {
         "config": config.to_dict(),
         "device": str(dev),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "hotmess": __version__,
         "python": platform.python_version(),
     }
@@ -237,9 +237,7 @@ def _run(
             )
             tick(config.train.steps)
             loss_frames.append(pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params))
-            t0 = time.perf_counter()
-            pts = _model_rollout(model, data.tokenizer, starts, config, out, size.name, bars, resume)
-            rollout_s = time.perf_counter() - t0
+            pts, rollout_s = _model_rollout(model, data.tokenizer, starts, config, out, size.name, bars, resume)
             metric_frames.append(step_metrics(pts, problem, model=size.name, n_params=tr.n_params))
             row = _summary_row(size.name, tr.n_params, pts, problem, config)
             row.update(
@@ -291,7 +289,8 @@ def _model_rollout(
     name: str,
     bars: _Bars,
     resume: bool,
-) -> np.ndarray:
+) -> tuple[np.ndarray, float]:
+    """Roll out (or, when resuming, load) one model; returns the points and the rollout's wall time."""
     path = out / "rollouts" / f"{name}.npz"
     rc = config.rollout
     n_batches = -(-rc.n_starts * rc.rollouts_per_start // (rc.batch_size or rc.n_starts * rc.rollouts_per_start))
@@ -306,7 +305,8 @@ def _model_rollout(
         with np.load(path) as z:
             if "points" in z:
                 tick(rc.n_steps * n_batches)
-                return np.asarray(z["points"])
+                return np.asarray(z["points"]), float(z["wall_s"])
+    t0 = time.perf_counter()
     pts = rollout_model(
         model,
         tokenizer,
@@ -318,18 +318,21 @@ def _model_rollout(
         batch_size=rc.batch_size,
         on_step=on_step,
     )
-    _save_rollout(path, pts, config)
-    return pts
+    wall = time.perf_counter() - t0
+    _save_rollout(path, pts, config, wall)
+    return pts, wall
 
 
-def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig) -> None:
-    """Save the rollouts: all points (float32) when small, else the final window and a few trajectories."""
+def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig, wall_s: float = 0.0) -> None:
+    """Save the final window, a few full trajectories and, up to 1 GiB, every point (for resuming)."""
     n_show = min(config.measure.n_saved_trajectories, pts.shape[0])
     final, shown = pts[:, :, -config.measure.final_window :], pts[:n_show, 0]
-    if pts.nbytes <= 256 * 2**20:
-        np.savez_compressed(path, final=final, trajectories=shown, points=pts)
+    tmp = path.with_suffix(".tmp.npz")
+    if pts.nbytes <= 2**30:
+        np.savez_compressed(tmp, final=final, trajectories=shown, points=pts, wall_s=wall_s)
     else:
-        np.savez_compressed(path, final=final, trajectories=shown)
+        np.savez_compressed(tmp, final=final, trajectories=shown, wall_s=wall_s)
+    tmp.replace(path)
 
 
 def _summary_row(

@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hotmess.metrics import DegenerateWarning, Interval, continuous_decomposition
+from hotmess.metrics import DegenerateWarning, Interval, continuous_decomposition, resample_weights
 from hotmess.synthetic.problem import Quadratic
 
 __all__ = [
     "PowerLawFit",
     "final_values",
     "fit_power_law",
+    "resampled_final_values",
     "scaling_fits",
     "step_metrics",
 ]
@@ -163,6 +164,55 @@ def fit_power_law(n: ArrayLike, y: ArrayLike, *, quantity: str = "y") -> PowerLa
     return PowerLawFit(quantity, -slope, float(np.exp(intercept)), r2, None, int(x.size))
 
 
+def resampled_final_values(
+    final_points: ArrayLike, problem: Quadratic, weights: ArrayLike
+) -> dict[str, NDArray[np.float64]]:
+    """Final bias, variance and error of bootstrap resamples of the starts, without copying points.
+
+    Parameters
+    ----------
+    final_points
+        ``(K, R, W, d)`` last ``W`` steps of every rollout.
+    problem
+        Supplies b and A.
+    weights
+        ``(B, K)`` counts: how often each start is drawn in each resample (rows sum to K).
+
+    Returns
+    -------
+    dict of ``(B,)`` arrays ``bias``, ``variance``, ``error`` (means over the window), equal to
+    :func:`final_values` of the resampled points.
+
+    Notes
+    -----
+    With y = x − m (m the window-step mean of all points, for numerical stability), per start k and step w
+    the sums S1 = Σ_r y and S2 = Σ_r yᵀAy suffice: a resample's mean is ȳ = c·S1/(K R) and its variance is
+    c·S2/(K R) − ȳᵀAȳ; bias is (m + ȳ − b)ᵀA(m + ȳ − b). Two matrix products replace materialising B
+    resampled point clouds.
+    """
+    p = _points(final_points)
+    c = np.asarray(weights, dtype=np.float64)
+    K, R, W, d = p.shape
+    if c.ndim != 2 or c.shape[1] != K:
+        raise ValueError(f"weights: expected shape (B, {K}), got {c.shape}")
+    A = problem.A
+    m = p.mean(axis=(0, 1))  # (W, d)
+    y = p - m  # (K, R, W, d)
+    s1 = y.sum(axis=1)  # (K, W, d)
+    s2 = np.einsum("krwi,ij,krwj->kw", y, A, y)  # (K, W)
+    n = c.sum(axis=1, keepdims=True) * R  # (B, 1) points per step
+    mean = (c @ s1.reshape(K, W * d)).reshape(-1, W, d) / n[:, :, None]  # (B, W, d)
+    second = (c @ s2) / n  # (B, W)
+    variance = second - np.einsum("bwi,ij,bwj->bw", mean, A, mean)
+    dm = m + mean - problem.b  # (B, W, d)
+    bias = np.einsum("bwi,ij,bwj->bw", dm, A, dm)
+    return {
+        "bias": bias.mean(axis=1),
+        "variance": np.maximum(variance, 0.0).mean(axis=1),
+        "error": (bias + variance).mean(axis=1),
+    }
+
+
 def scaling_fits(
     n_params: Sequence[float],
     final_points: Sequence[ArrayLike],
@@ -171,7 +221,7 @@ def scaling_fits(
     n_boot: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | int | None = None,
-    max_bytes: int = 1 << 27,
+    batch_size: int = 256,
 ) -> dict[str, PowerLawFit]:
     """Power laws of final bias, variance and error against parameter count, with bootstrap CIs.
 
@@ -184,17 +234,19 @@ def scaling_fits(
     problem
         Supplies b and A.
     n_boot
-        Bootstrap resamples of the K starts (shared by all sizes: a paired bootstrap).
+        Bootstrap resamples of the K starts, shared by all sizes (a paired bootstrap: the sizes were
+        rolled out from the same starts).
     level
         Confidence level of the percentile intervals.
     rng
         Seed or generator of the resamples.
-    max_bytes
-        Bound on the resampled points held at once.
+    batch_size
+        Resamples processed at once (bounds memory to ``batch_size × K`` counts).
 
     Returns
     -------
-    dict ``{"bias": fit, "variance": fit, "error": fit}``.
+    dict ``{"bias": fit, "variance": fit, "error": fit}``; each ``ci`` is the percentile interval of the
+    exponents refitted on every resample (resamples with a non-positive value are dropped).
     """
     pts = [_points(p) for p in final_points]
     if len(pts) != len(n_params) or len({p.shape for p in pts}) != 1:
@@ -203,18 +255,15 @@ def scaling_fits(
     names = ("bias", "variance", "error")
     fits = {q: fit_power_law(n_params, [f[q] for f in finals], quantity=q) for q in names}
     gen = np.random.default_rng(rng)
-    K, R, W, d = pts[0].shape
+    K = pts[0].shape[0]
     log_n = np.log(np.asarray(n_params, dtype=np.float64))
     boot = {q: np.empty((n_boot, len(pts))) for q in names}
-    chunk = max(1, int(max_bytes // (K * R * W * d * 8)))
-    for s in range(0, n_boot, chunk):
-        idx = gen.integers(0, K, size=(min(chunk, n_boot - s), K))  # (c, K)
+    for s in range(0, n_boot, batch_size):
+        w = resample_weights(K, min(batch_size, n_boot - s), gen)  # (B, K)
         for j, p in enumerate(pts):
-            res = p[idx].transpose(0, 3, 1, 2, 4).reshape(idx.shape[0], W, K * R, d)  # (c, W, K·R, d)
-            dec = continuous_decomposition(res, problem.b, metric=problem.A)  # (c, W)
-            boot["bias"][s : s + idx.shape[0], j] = dec.bias.mean(axis=1)
-            boot["variance"][s : s + idx.shape[0], j] = dec.variance.mean(axis=1)
-            boot["error"][s : s + idx.shape[0], j] = dec.error.mean(axis=1)
+            vals = resampled_final_values(p, problem, w)
+            for q in names:
+                boot[q][s : s + w.shape[0], j] = vals[q]
     alpha = (1.0 - level) / 2.0
     out = {}
     for q in names:

@@ -174,7 +174,7 @@ class GPT(nn.Module):
     >>> m = GPT(GPTConfig(block_size=8, n_layer=1, n_head=2, n_embd=16), generator=torch.Generator().manual_seed(0))
     >>> logits, loss = m(torch.zeros(3, 8, dtype=torch.long), torch.ones(3, 8, dtype=torch.long))
     >>> tuple(logits.shape), loss is not None, m.n_params
-    ((3, 8, 12), True, 3664)
+    ((3, 8, 12), True, 3632)
     """
 
     def __init__(self, config: GPTConfig, *, generator: torch.Generator | None = None) -> None:

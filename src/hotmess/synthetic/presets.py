@@ -1,6 +1,6 @@
 """Named configurations: ``cpu-small`` (the default, minutes on two CPU cores), ``gpu-medium`` and ``paper``.
 
-``paper`` follows SPEC §4 (d = 4, κ = 50, η = 0.005, 20k × 4096 trajectories, p = 4, ~45K–5M parameters,
+``paper`` follows SPEC §4 (d = 4, κ = 50, η = 0.005, 20k × 4096 trajectories, p = 4, ~46K–4.9M parameters,
 batch 1024, 65k steps, 4096 starts × 2048 rollout steps) and is a GPU job. ``cpu-small`` shrinks every axis
 (d = 2, κ = 10, η = 0.02, p = 2, four models of 4K–160K parameters) so the whole pipeline runs on a laptop and
 still shows the trends. ``gpu-medium`` sits between them: the paper's problem with a shorter schedule.
@@ -26,14 +26,14 @@ from hotmess.synthetic.config import (
 __all__ = ["PAPER_LADDER", "PRESETS", "get_preset", "parse_sizes", "with_overrides"]
 
 PAPER_LADDER: tuple[ModelSize, ...] = (
-    ModelSize(2, 40, 4),
+    ModelSize(2, 42, 3),
     ModelSize(3, 64, 4),
     ModelSize(4, 96, 4),
     ModelSize(6, 128, 4),
     ModelSize(8, 192, 6),
     ModelSize(8, 224, 7),
 )
-"""The paper-scale ladder, ~45K to ~5M parameters, growing in depth and width."""
+"""The paper-scale ladder, ~46K to ~4.9M parameters, growing in depth and width."""
 
 PRESETS: dict[str, ExperimentConfig] = {
     "cpu-small": ExperimentConfig(

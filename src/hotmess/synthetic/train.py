@@ -37,9 +37,9 @@ class TrainResult:
     final_heldout_loss: float
     """Held-out next-token loss (nats per u token) after the last step."""
     tokens_per_s: float
-    """Training throughput in input tokens per second over the steps run in this call (NaN if none)."""
+    """Training throughput in input tokens per second, evaluations excluded, over all calls (resumes too)."""
     wall_s: float
-    """Training time in this call, evaluations included."""
+    """Training time over all calls (resumes too), evaluations and checkpoints included."""
     resumed_from: int
     """Step the run resumed from (0 for a fresh start)."""
 
@@ -93,7 +93,7 @@ def train_model(
     batch_gen = torch.Generator(device=device).manual_seed(seed + 1)
     eval_x, eval_y = data.heldout_set(config.eval_pairs, seed=seed + 2)
     log: list[dict[str, float]] = []
-    step, elapsed_before = 0, 0.0
+    step, elapsed_before, eval_before = 0, 0.0, 0.0
     if resume and checkpoint is not None and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         if state["model_config"] != asdict(mcfg) or state["train_config"] != asdict(config):
@@ -104,7 +104,8 @@ def train_model(
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         batch_gen.set_state(state["generator"].cpu())
-        step, log, elapsed_before = int(state["step"]), list(state["log"]), float(state["elapsed_s"])
+        step, log = int(state["step"]), list(state["log"])
+        elapsed_before, eval_before = float(state["elapsed_s"]), float(state["eval_s"])
     resumed_from = step
     min_lr = config.max_lr * config.min_lr_ratio
     tokens_per_step = config.batch_size * mcfg.block_size
@@ -142,25 +143,13 @@ def train_model(
                 }
             )
         if checkpoint is not None and (step % config.checkpoint_every == 0 or step == config.steps):
-            _save(
-                checkpoint,
-                model,
-                opt,
-                batch_gen,
-                step,
-                log,
-                mcfg,
-                config,
-                size,
-                run_config,
-                elapsed_before + time.perf_counter() - t0,
-            )
+            timing = {"elapsed_s": elapsed_before + time.perf_counter() - t0, "eval_s": eval_before + eval_time}
+            _save(checkpoint, model, opt, batch_gen, step, log, mcfg, config, size, run_config, timing)
         if on_step is not None:
             on_step(step)
-    wall = time.perf_counter() - t0
-    steps_run = step - resumed_from
-    train_time = wall - eval_time
-    tps = steps_run * tokens_per_step / train_time if steps_run and train_time > 0 else float("nan")
+    wall = elapsed_before + time.perf_counter() - t0
+    train_time = wall - eval_before - eval_time
+    tps = step * tokens_per_step / train_time if step and train_time > 0 else float("nan")
     final = log[-1]["heldout_loss"] if log else evaluate_loss(model, eval_x, eval_y)
     model.eval()
     return model, TrainResult(size.name, model.n_params, log, final, tps, wall, resumed_from)
@@ -177,7 +166,7 @@ def _save(
     config: TrainConfig,
     size: ModelSize,
     run_config: dict[str, Any] | None,
-    elapsed_s: float,
+    timing: dict[str, float],
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
@@ -186,7 +175,7 @@ def _save(
         "generator": gen.get_state(),
         "step": step,
         "log": log,
-        "elapsed_s": elapsed_s,
+        **timing,
         "model_config": asdict(mcfg),
         "train_config": asdict(config),
         "run_config": run_config or {},

