@@ -99,6 +99,8 @@ CASES = [
     pytest.param(bootstrap_ratio_ci, ({"x": [1.0]},), {"method": "bc"}, "method", id="boot-method"),
     pytest.param(bootstrap_ratio_ci, ({"x": []},), {}, "numerators", id="boot-empty"),
     pytest.param(bootstrap_ratio_ci, ({"x": [1.0, 2.0]}, {"x": [1.0]}), {}, "denominators", id="boot-dens"),
+    pytest.param(bootstrap_ratio_ci, ({"x": [1.0, 2.0], "y": [1.0]},), {}, "numerators", id="boot-ragged"),
+    pytest.param(bootstrap_ratio_ci, ({"x": [[1.0, 2.0]]},), {}, "numerators", id="boot-2d"),
     pytest.param(decompose, (ARR, "mse"), {}, "metric", id="decompose-metric"),
     pytest.param(summarize, (ARR, "mse"), {"n_boot": 0}, "metric", id="summarize-metric"),
 ]
@@ -117,3 +119,12 @@ def test_apply_limit_hits_rejects_mismatched_shapes():
         apply_limit_hits(np.zeros((1, 2, 3)), np.zeros((1, 3), dtype=bool), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="baseline"):
         apply_limit_hits(np.zeros((1, 2, 3)), np.zeros((1, 2), dtype=bool), np.zeros((1, 2)))
+
+
+def test_round_off_negatives_within_tolerance_are_accepted_and_stay_finite():
+    # Validation tolerates |negative| ≤ 1e-6 (e.g. 1 − 0.3 − 0.7 in floating point); the KL log must not see
+    # them: with δ = 1e-12 a −1e-9 entry would otherwise give log(negative) = NaN.
+    probs = [[[1.0 + 1e-9, -1e-9], [0.5, 0.5]]]
+    d = kl_decomposition(probs, [0])
+    assert np.isfinite([d.bias, d.variance, d.error]).all()
+    assert np.isfinite(brier_decomposition(probs, [0]).error).all()

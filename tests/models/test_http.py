@@ -71,7 +71,9 @@ def test_api_key_never_prints() -> None:
         pickle.dumps(key)
 
 
-def classify(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None, key: ApiKey | None = None):  # type: ignore[no-untyped-def]
+def classify(
+    status: int, body: bytes = b"{}", headers: dict[str, str] | None = None, key: ApiKey | None = None
+) -> Exception:
     return classify_status(
         status, body, headers or {}, url="http://h/v1/x", model="m", label="server", key=key, key_env="K"
     )

@@ -89,6 +89,10 @@ def test_cli_runs_end_to_end_and_resumes(main, tmp_path: Path, capsys: pytest.Ca
     pd.testing.assert_frame_equal(again[measured], summary[measured])
     assert main(["synthetic", "--out", str(out), *TINY, "--resume", "--seed", "5"]) == 2  # other config
 
+    serial = tmp_path / "serial"  # training sizes side by side (auto jobs) changes nothing
+    assert main(["synthetic", "--out", str(serial), *TINY, "--jobs", "1"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(serial / "summary.csv")[measured], summary[measured])
+
 
 def test_cli_user_errors_are_one_line(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     assert main(["synthetic", "--out", str(tmp_path / "x"), "--preset", "nope"]) == 2

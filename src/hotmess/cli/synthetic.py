@@ -38,7 +38,10 @@ def synthetic(
     ),
     n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap resamples for the exponents' CIs."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (same config)."),
-    threads: int = typer.Option(1, "--threads", help="CPU threads for torch (0 = torch default)."),
+    threads: int = typer.Option(1, "--threads", help="CPU threads per model for torch (0 = torch default)."),
+    jobs: int = typer.Option(
+        0, "--jobs", help="Model sizes trained side by side (0 = auto: CPU cores, max 4; 1 on CUDA)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
 ) -> None:
     """Train a ladder of tiny transformers to imitate an optimizer, roll them out, decompose their error."""
@@ -65,7 +68,7 @@ def synthetic(
         start_distribution=start_distribution,
         n_boot=n_boot,
     )
-    result = run_experiment(config, out, device=device, resume=resume, progress=not quiet, threads=threads)
+    result = run_experiment(config, out, device=device, resume=resume, progress=not quiet, threads=threads, jobs=jobs)
     cols = [
         "model",
         "n_params",

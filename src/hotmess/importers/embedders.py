@@ -99,6 +99,13 @@ class LocalEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = self.path or _local_model_dir()
+        try:  # no per-tensor progress bars on the user's terminal
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+        except ImportError:
+            pass
         if not path.is_dir():
             raise InputError(f"{path} is not a model folder", hint="pass a local sentence-transformers folder")
         backend = self.backend

@@ -18,11 +18,14 @@ Everything is written under one explicit output directory::
 from __future__ import annotations
 
 import json
+import os
 import platform
+import threading
 import time
 import warnings
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +37,8 @@ import torch
 
 from hotmess import __version__
 from hotmess.errors import ConfigError
-from hotmess.synthetic.config import ExperimentConfig
-from hotmess.synthetic.data import build_data
+from hotmess.synthetic.config import ExperimentConfig, ModelSize
+from hotmess.synthetic.data import PairData, build_data
 from hotmess.synthetic.measure import PowerLawFit, final_values, fit_power_law, scaling_fits, step_metrics
 from hotmess.synthetic.problem import Quadratic, make_problem, optimizer_rollout, sample_starts
 from hotmess.synthetic.rollout import rollout_model
@@ -149,6 +152,7 @@ def run_experiment(
     resume: bool = False,
     progress: bool = False,
     threads: int = 1,
+    jobs: int = 0,
 ) -> ExperimentResult:
     """Run the synthetic optimizer experiment end to end and write its outputs under ``out_dir``.
 
@@ -168,11 +172,14 @@ def run_experiment(
         CPU threads torch may use during the run (restored afterwards); 0 keeps torch's default. One thread
         is the default: these models are too small to gain from intra-op parallelism, and on a shared
         machine extra threads contend for cores and can slow training down tenfold.
+    jobs
+        Model sizes trained side by side in threads (each with ``threads`` intra-op threads). 0 = automatic:
+        one on CUDA, else up to the number of CPU cores (at most 4). Results do not depend on it.
     """
     if threads < 0:
         raise ConfigError(f"threads: expected >= 0, got {threads}", hint="use 0 for torch's default")
     with _torch_threads(threads):
-        return _run(config, out_dir, device=device, resume=resume, progress=progress)
+        return _run(config, out_dir, device=device, resume=resume, progress=progress, jobs=jobs)
 
 
 @contextmanager
@@ -187,7 +194,7 @@ def _torch_threads(n: int) -> Iterator[None]:
 
 
 def _run(
-    config: ExperimentConfig, out_dir: Path | str, *, device: str, resume: bool, progress: bool
+    config: ExperimentConfig, out_dir: Path | str, *, device: str, resume: bool, progress: bool, jobs: int
 ) -> ExperimentResult:
     t_start = time.perf_counter()
     out = Path(out_dir)
@@ -218,41 +225,42 @@ def _run(
     )
     rows, metric_frames, loss_frames, finals, n_params = [], [], [], [], []
     bars = _Bars(progress)
+    n_jobs = _jobs(jobs, dev, len(config.sizes))
     with bars.running():
         ref = _reference(problem, starts, config, out)
         metric_frames.append(step_metrics(ref, problem, model=REFERENCE))
         rows.append(_summary_row(REFERENCE, float("nan"), ref, problem, config))
+        ticks = {
+            s.name: (
+                bars.task(f"train   {s.name}", config.train.steps),
+                bars.task(f"rollout {s.name}", _rollout_ticks(config)),
+            )
+            for s in config.sizes
+        }
+        stop = threading.Event()
+
+        def one(size: ModelSize) -> _SizeResult:
+            return _one_size(size, data, starts, problem, config, out, run_info, resume, ticks[size.name], stop)
+
+        results: dict[str, _SizeResult] = {}
+        try:
+            if n_jobs == 1:
+                results = {s.name: one(s) for s in config.sizes}
+            else:  # models are independent: train them side by side, the most expensive first
+                order = sorted(config.sizes, key=lambda s: s.n_layer * s.n_embd**2, reverse=True)
+                with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hotmess-train") as pool:
+                    futures = {s.name: pool.submit(one, s) for s in order}
+                    results = {name: f.result() for name, f in futures.items()}
+        except BaseException:
+            stop.set()  # let the other workers stop at their next step (they checkpoint as usual)
+            raise
         for size in config.sizes:
-            ckpt = out / "checkpoints" / f"{size.name}.pt"
-            tick = bars.task(f"train   {size.name}", config.train.steps)
-            model, tr = train_model(
-                size,
-                data,
-                config.train,
-                seed=derive_seed(config.seed, "train", size.name),
-                checkpoint=ckpt,
-                resume=resume,
-                run_config=run_info,
-                on_step=tick,
-            )
-            tick(config.train.steps)
-            loss_frames.append(pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params))
-            pts, rollout_s = _model_rollout(model, data.tokenizer, starts, config, out, size.name, bars, resume)
-            metric_frames.append(step_metrics(pts, problem, model=size.name, n_params=tr.n_params))
-            row = _summary_row(size.name, tr.n_params, pts, problem, config)
-            row.update(
-                heldout_loss=tr.final_heldout_loss,
-                tokens_per_s=tr.tokens_per_s,
-                train_wall_s=tr.wall_s,
-                rollout_wall_s=rollout_s,
-                n_layer=size.n_layer,
-                n_embd=size.n_embd,
-                n_head=size.n_head,
-            )
-            rows.append(row)
-            finals.append(pts[:, :, -config.measure.final_window :])
-            n_params.append(tr.n_params)
-            del model
+            r = results[size.name]
+            loss_frames.append(r.losses)
+            metric_frames.append(r.metrics)
+            rows.append(r.row)
+            finals.append(r.final)
+            n_params.append(r.n_params)
     summary = pd.DataFrame(rows)
     metrics = pd.concat(metric_frames, ignore_index=True)
     losses = pd.concat(loss_frames, ignore_index=True) if loss_frames else pd.DataFrame()
@@ -274,6 +282,78 @@ def _run(
     return ExperimentResult(out, config, summary, metrics, losses, fits, time.perf_counter() - t_start, report)
 
 
+@dataclass(frozen=True)
+class _SizeResult:
+    row: dict[str, Any]
+    losses: pd.DataFrame
+    metrics: pd.DataFrame
+    final: np.ndarray
+    n_params: int
+
+
+class _CancelledError(Exception):
+    """Raised inside a worker when another worker failed or the user interrupted."""
+
+
+def _jobs(jobs: int, device: torch.device, n_sizes: int) -> int:
+    if jobs < 0:
+        raise ConfigError(f"jobs: expected >= 0, got {jobs}", hint="use 0 for automatic")
+    if jobs == 0:
+        jobs = 1 if device.type == "cuda" else max(1, min(os.cpu_count() or 1, 4))
+    return max(1, min(jobs, n_sizes))
+
+
+def _one_size(
+    size: ModelSize,
+    data: PairData,
+    starts: np.ndarray,
+    problem: Quadratic,
+    config: ExperimentConfig,
+    out: Path,
+    run_info: dict[str, Any],
+    resume: bool,
+    ticks: tuple[Any, Any],
+    stop: threading.Event,
+) -> _SizeResult:
+    """Train (or resume) one size, roll it out and measure it."""
+    train_tick, rollout_tick = ticks
+
+    def on_step(step: int) -> None:
+        if stop.is_set():
+            raise _CancelledError(size.name)
+        train_tick(step)
+
+    model, tr = train_model(
+        size,
+        data,
+        config.train,
+        seed=derive_seed(config.seed, "train", size.name),
+        checkpoint=out / "checkpoints" / f"{size.name}.pt",
+        resume=resume,
+        run_config=run_info,
+        on_step=on_step,
+    )
+    train_tick(config.train.steps)
+    pts, rollout_s = _model_rollout(model, data.tokenizer, starts, config, out, size.name, rollout_tick, resume)
+    row = _summary_row(size.name, tr.n_params, pts, problem, config)
+    row.update(
+        heldout_loss=tr.final_heldout_loss,
+        tokens_per_s=tr.tokens_per_s,
+        train_wall_s=tr.wall_s,
+        rollout_wall_s=rollout_s,
+        n_layer=size.n_layer,
+        n_embd=size.n_embd,
+        n_head=size.n_head,
+    )
+    return _SizeResult(
+        row=row,
+        losses=pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params),
+        metrics=step_metrics(pts, problem, model=size.name, n_params=tr.n_params),
+        final=pts[:, :, -config.measure.final_window :],
+        n_params=tr.n_params,
+    )
+
+
 def _reference(problem: Quadratic, starts: np.ndarray, config: ExperimentConfig, out: Path) -> np.ndarray:
     traj = optimizer_rollout(problem, starts, config.rollout.n_steps)[:, None]  # (K, 1, T+1, d)
     _save_rollout(out / "rollouts" / f"{REFERENCE}.npz", traj, config)
@@ -287,14 +367,12 @@ def _model_rollout(
     config: ExperimentConfig,
     out: Path,
     name: str,
-    bars: _Bars,
+    tick: Any,
     resume: bool,
 ) -> tuple[np.ndarray, float]:
     """Roll out (or, when resuming, load) one model; returns the points and the rollout's wall time."""
     path = out / "rollouts" / f"{name}.npz"
     rc = config.rollout
-    n_batches = -(-rc.n_starts * rc.rollouts_per_start // (rc.batch_size or rc.n_starts * rc.rollouts_per_start))
-    tick = bars.task(f"rollout {name}", rc.n_steps * n_batches)
     done = [0]
 
     def on_step(_: int) -> None:
@@ -304,7 +382,7 @@ def _model_rollout(
     if resume and path.exists():
         with np.load(path) as z:
             if "points" in z:
-                tick(rc.n_steps * n_batches)
+                tick(_rollout_ticks(config))
                 return np.asarray(z["points"]), float(z["wall_s"])
     t0 = time.perf_counter()
     pts = rollout_model(
@@ -321,6 +399,13 @@ def _model_rollout(
     wall = time.perf_counter() - t0
     _save_rollout(path, pts, config, wall)
     return pts, wall
+
+
+def _rollout_ticks(config: ExperimentConfig) -> int:
+    """Progress ticks of one model's rollout: steps × batches."""
+    rc = config.rollout
+    n = rc.n_starts * rc.rollouts_per_start
+    return rc.n_steps * -(-n // (rc.batch_size or n))
 
 
 def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig, wall_s: float = 0.0) -> None:
