@@ -60,6 +60,28 @@ def test_bca_runs_and_differs_from_percentile_on_skewed_data():
     assert abs(bca.high - pct.high) > 0.01 * x.mean()
 
 
+def test_bca_matches_efrons_formula_with_acceleration():
+    # Efron & Tibshirani (1993, §14.3), written out here: z0 = Φ⁻¹(share of θ* below θ̂); acceleration
+    # a = Σ d³ / (6 (Σ d²)^{3/2}) with d = mean(θ₍ᵢ₎) − θ₍ᵢ₎ over leave-one-question-out estimates;
+    # level α ↦ Φ(z0 + (z0 + z_α) / (1 − a (z0 + z_α))). The resamples are those of resample_weights(seed).
+    from scipy.stats import norm
+
+    x = np.random.default_rng(4).lognormal(0.0, 1.0, 40)
+    B, seed = 2000, 8
+    W = resample_weights(x.size, B, np.random.default_rng(seed))
+    tb = W @ x / x.size
+    theta = x.mean()
+    z0 = norm.ppf(np.mean(tb < theta))
+    jack = (x.sum() - x) / (x.size - 1)
+    d = jack.mean() - jack
+    a = np.sum(d**3) / (6 * np.sum(d**2) ** 1.5)
+    assert a > 0.02  # clearly skewed: the acceleration matters
+    levels = [norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z))) for z in norm.ppf([0.025, 0.975])]
+    lo, hi = np.quantile(tb, levels)
+    ci = bootstrap_ratio_ci({"m": x}, n_boot=B, rng=seed, method="bca")["m"]
+    assert ci.low == pytest.approx(lo, rel=1e-9) and ci.high == pytest.approx(hi, rel=1e-9)
+
+
 @pytest.mark.parametrize("method", ["percentile", "bca"])
 def test_batch_size_does_not_change_results(method):
     v, e = _regular(Q=53)

@@ -57,8 +57,12 @@ def test_native_n_is_one_request_with_first_seed(stub: StubOpenAIServer) -> None
     assert len(out) == 5
     (body,) = bodies(stub)
     assert body["n"] == 5 and body["seed"] == 11
-    # usage is a total over the choices: no per-sample attribution
-    assert all(c.output_tokens is None and c.reasoning_tokens is None for c in out)
+    # usage is a total over the choices: split in proportion to each text's length, summing to the total
+    assert all(c.reasoning_tokens is None for c in out)
+    counts = [c.output_tokens for c in out]
+    assert all(isinstance(t, int) and t > 0 for t in counts)
+    by_len = sorted(zip([len(c.text) for c in out], counts, strict=True))
+    assert [t for _, t in by_len] == sorted(t for _, t in by_len)
     expected = [stub.answer("Which letter? A B C D", 11, i, 512)[0] for i in range(5)]
     assert [c.text for c in out] == expected
 

@@ -252,13 +252,15 @@ def _parse_choices(data: Mapping[str, Any], *, chat: bool) -> list[Completion]:
     single = len(choices) == 1  # usage counts only belong to one sample when there is one choice
     details = usage.get("completion_tokens_details")
     reasoning_tokens = _int(details.get("reasoning_tokens")) if isinstance(details, dict) else None
+    parsed = [_choice_text(ch, chat=chat) for ch in choices]
+    total = _int(usage.get("completion_tokens"))
+    counts = [total] if single else _split_tokens(total, [t for t, _ in parsed])
     out = []
-    for ch in choices:
-        text, reasoning = _choice_text(ch, chat=chat)
+    for ch, (text, reasoning), tokens in zip(choices, parsed, counts, strict=True):
         out.append(
             Completion(
                 text=text,
-                output_tokens=_int(usage.get("completion_tokens")) if single else None,
+                output_tokens=tokens,
                 reasoning_tokens=reasoning_tokens if single else None,
                 finish_reason=ch.get("finish_reason"),
                 input_tokens=input_tokens,
@@ -266,6 +268,31 @@ def _parse_choices(data: Mapping[str, Any], *, chat: bool) -> list[Completion]:
             )
         )
     return out
+
+
+def _split_tokens(total: int | None, texts: list[str]) -> list[int | None]:
+    """Estimate per-choice output tokens from a response's total, in proportion to each text's length.
+
+    With ``n > 1`` the API reports one ``completion_tokens`` for all choices; reasoning length is the main
+    length axis, so each sample gets its share (largest-remainder rounding keeps the sum exact).
+
+    >>> _split_tokens(10, ["aaaa", "a", ""])
+    [8, 2, 0]
+    """
+    if total is None:
+        return [None] * len(texts)
+    lengths = [len(t) for t in texts]
+    if sum(lengths) == 0:
+        base = [total // len(texts)] * len(texts)
+        for i in range(total - sum(base)):
+            base[i] += 1
+        return list(base)
+    raw = [total * n / sum(lengths) for n in lengths]
+    shares = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - shares[i], reverse=True)
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return list(shares)
 
 
 def _choice_text(choice: Mapping[str, Any], *, chat: bool) -> tuple[str, str | None]:

@@ -198,7 +198,6 @@ class _Run:
             reasoning_effort=b.reasoning_effort,
             thinking_budget=b.thinking_budget,
             options=options,
-            extra=dict(c.model_options.get("extra", {})),
         )
 
     async def call(self, req: GenerateRequest) -> list[Completion] | RetryableError:
@@ -246,7 +245,11 @@ class _Run:
                 for i, s in zip(unit.indices, seeds, strict=True)
             ]
         out = []
+        count = getattr(self.provider, "count_tokens", None)  # tokenizer fallback when the API gives no count
         for i, s, comp in zip(unit.indices, seeds, result, strict=True):
+            tokens = comp.output_tokens
+            if tokens is None and callable(count):
+                tokens = int(count(comp.text))
             if comp.probs is not None:  # log-likelihood scoring: a distribution over the displayed options
                 scored = prompt.probs_to_original(comp.probs)
                 probs: tuple[float, ...] | None = scored
@@ -263,7 +266,7 @@ class _Run:
                     valid=valid,
                     probs=probs,
                     raw_output=comp.text,
-                    output_tokens=comp.output_tokens,
+                    output_tokens=tokens,
                     reasoning_tokens=comp.reasoning_tokens,
                 )
             )
@@ -371,7 +374,7 @@ async def sample_task(
     RunStats
     """
     run_id = config.run_id()
-    store.save_run(run_id, {**config.to_dict(), "run_id": run_id, "provider": provider.name}, status="running")
+    store.save_run(run_id, {**config.to_dict(), "run_id": run_id, "provider": provider.describe()}, status="running")
     store.save_questions(
         {
             "task": task.name,
