@@ -8,7 +8,7 @@ The naive baseline (tests/metrics/naive.py: plain loops over questions, samples 
 SPEC formulas; the bootstrap as a loop over resamples of question indices) is timed on the first 500 questions
 and extrapolated linearly to 10,000 — every step is linear in the number of questions.
 
-Run:  python benchmarks/bench_metrics.py  [--questions 10000] [--naive-questions 500] [--repeats 3]
+Run:  python benchmarks/bench_metrics.py  [--questions 10000] [--naive-questions 500] [--repeats 5]
 """
 
 from __future__ import annotations

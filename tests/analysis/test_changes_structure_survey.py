@@ -23,8 +23,21 @@ def _frame(answers: list[list[int]], valid: list[list[bool]] | None = None) -> p
     for c, ctx in enumerate(answers):
         for s, a in enumerate(ctx):
             ok = True if valid is None else valid[c][s]
-            rows.append({"model": "m", "budget": "", "task": "t", "question_id": "q", "n_options": 4, "correct": 0,
-                         "error": None, "context_id": c, "sample_index": s, "answer": a if ok else -1, "valid": ok})
+            rows.append(
+                {
+                    "model": "m",
+                    "budget": "",
+                    "task": "t",
+                    "question_id": "q",
+                    "n_options": 4,
+                    "correct": 0,
+                    "error": None,
+                    "context_id": c,
+                    "sample_index": s,
+                    "answer": a if ok else -1,
+                    "valid": ok,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -67,8 +80,14 @@ def test_markers() -> None:
 
 
 def test_invalid_rates_with_wilson_interval() -> None:
-    df = pd.DataFrame({"model": "m", "budget": ["", "", "", "", "x"], "valid": [True, False, False, True, True],
-                       "error": [None, None, None, "timeout", None]})
+    df = pd.DataFrame(
+        {
+            "model": "m",
+            "budget": ["", "", "", "", "x"],
+            "valid": [True, False, False, True, True],
+            "error": [None, None, None, "timeout", None],
+        }
+    )
     r = invalid_rates(df).set_index("budget")
     assert r.loc["", "n_samples"] == 3 and r.loc["", "n_invalid"] == 2 and r.loc["", "n_error_rows"] == 1
     assert r.loc["", "invalid_rate"] == pytest.approx(2 / 3)
@@ -82,8 +101,10 @@ def test_survey() -> None:
     rows = []
     for rater, (intel, coh) in enumerate([([1, 2, 3, 4], [4, 3, 2, 1]), ([2, 1, 3, 4], [4, 3, 1, 2])]):
         for ent, r1, r2 in zip("abcd", intel, coh, strict=True):
-            rows += [{"entity": ent, "rater": rater, "attribute": "intelligence", "rank": r1},
-                     {"entity": ent, "rater": rater, "attribute": "coherence", "rank": r2}]
+            rows += [
+                {"entity": ent, "rater": rater, "attribute": "intelligence", "rank": r1},
+                {"entity": ent, "rater": rater, "attribute": "coherence", "rank": r2},
+            ]
     res = survey_analysis(pd.DataFrame(rows))
     r = res.ranks.set_index(["attribute", "entity"])
     assert r.loc[("intelligence", "a"), "mean_rank"] == 1.5

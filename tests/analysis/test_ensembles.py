@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from hotmess.analysis import ensemble_analysis, ensemble_probs, simulate_samples
-from hotmess.data import to_arrays
 from hotmess.metrics import SampleArrays
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -15,8 +14,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.fixture(scope="module")
 def many_samples():
     """40 questions × 320 one-hot answers (as in SPEC §3.4), Brier bias 0.4 and variance 0.6 per sample."""
-    return simulate_samples(np.full(40, 0.4), np.full(40, 0.6), kind="answers", n_contexts=32,
-                            samples_per_context=10, rng=0)
+    return simulate_samples(
+        np.full(40, 0.4), np.full(40, 0.6), kind="answers", n_contexts=32, samples_per_context=10, rng=0
+    )
 
 
 def test_variance_falls_as_one_over_e(many_samples) -> None:
@@ -43,7 +43,7 @@ def test_kl_variance_falls_too(many_samples) -> None:
 def test_ensembles_are_disjoint_and_average() -> None:
     answers = np.arange(12)[None, :] % 3
     arr = SampleArrays.from_answers(answers, [0], n_classes=3)
-    probs, acc = ensemble_probs(arr, 4, 3, np.random.default_rng(0))
+    probs, _ = ensemble_probs(arr, 4, 3, np.random.default_rng(0))
     assert probs.shape == (1, 3, 3)
     assert np.allclose(probs.sum(axis=1), [4 / 4, 4 / 4, 4 / 4])  # each sample used exactly once
     assert np.allclose(probs.sum(axis=2), 1.0)
@@ -61,6 +61,5 @@ def test_default_sizes_follow_the_samples() -> None:
     df = simulate_samples(np.full(5, 0.4), np.full(5, 0.6), n_contexts=10, samples_per_context=3, rng=0)
     res = ensemble_analysis(df, metrics=["brier"], n_boot=0)
     assert res.table["size"].tolist() == [1, 2, 4] and set(res.table["n_ensembles"]) == {7}
-    arr, _ = to_arrays(df)
     with pytest.raises(ValueError, match="metrics"):
         ensemble_analysis(df, metrics=["zero-one"])

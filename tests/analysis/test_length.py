@@ -18,7 +18,9 @@ from hotmess.metrics import brier_decomposition
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def power_law_model(alpha: float, *, n: int = 200, error: float = 1.2, rng: int = 0, model: str = "sim") -> pd.DataFrame:
+def power_law_model(
+    alpha: float, *, n: int = 200, error: float = 1.2, rng: int = 0, model: str = "sim"
+) -> pd.DataFrame:
     """Questions with log-uniform lengths 50…1600 and incoherence 0.08·(L/50)^α at a constant error."""
     gen = np.random.default_rng(rng)
     lengths = np.exp(gen.uniform(np.log(50), np.log(1600), n))
@@ -28,9 +30,7 @@ def power_law_model(alpha: float, *, n: int = 200, error: float = 1.2, rng: int 
 
 @pytest.mark.parametrize("alpha", [0.5, 0.0])
 def test_recovers_power_law_exponent(alpha: float) -> None:
-    res = incoherence_vs_length(
-        power_law_model(alpha), metric="brier", unbiased=True, n_buckets=8, n_boot=400, rng=1
-    )
+    res = incoherence_vs_length(power_law_model(alpha), metric="brier", unbiased=True, n_buckets=8, n_boot=400, rng=1)
     fit = res.fits.iloc[0]
     assert fit["alpha_low"] <= alpha <= fit["alpha_high"]
     assert fit["alpha_high"] - fit["alpha_low"] < 0.25  # informative, not vacuous

@@ -58,7 +58,13 @@ def test_questions_with_equal_lengths_are_left_out() -> None:
 
 def test_budget_order() -> None:
     assert budget_order(["high", "", "low", "medium", "tokens:512", "tokens:64", "x"]) == [
-        "", "low", "medium", "high", "tokens:64", "tokens:512", "x",
+        "",
+        "low",
+        "medium",
+        "high",
+        "tokens:64",
+        "tokens:512",
+        "x",
     ]
 
 

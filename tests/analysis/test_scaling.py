@@ -24,8 +24,14 @@ def family(n: int = 60, rng: int = 0) -> pd.DataFrame:
     for name, size in SIZES.items():
         f = size / 1e8
         parts.append(
-            simulate_samples(b0 * f**-ALPHA_B, v0 * f**-ALPHA_V, lengths=100 * 2.0**level, model=name, rng=gen,
-                             wrong_concentration=0.5)
+            simulate_samples(
+                b0 * f**-ALPHA_B,
+                v0 * f**-ALPHA_V,
+                lengths=100 * 2.0**level,
+                model=name,
+                rng=gen,
+                wrong_concentration=0.5,
+            )
         )
     return pd.concat(parts, ignore_index=True)
 
@@ -46,8 +52,13 @@ def test_recovers_bias_and_variance_exponents() -> None:
 
 def test_groups_from_metadata() -> None:
     df = family(n=30)
-    qs = pd.DataFrame({"task": "sim", "question_id": [f"q{i:04d}" for i in range(30)],
-                       "metadata": [{"difficulty": int(i // 10) + 1} for i in range(30)]})
+    qs = pd.DataFrame(
+        {
+            "task": "sim",
+            "question_id": [f"q{i:04d}" for i in range(30)],
+            "metadata": [{"difficulty": int(i // 10) + 1} for i in range(30)],
+        }
+    )
     res = scaling_analysis(df, metric="brier", difficulty=difficulty_from_questions(qs), n_boot=0)
     assert res.cells["group_label"].unique().tolist() == ["1", "2", "3"] and res.reference_model is None
 

@@ -79,6 +79,12 @@ def test_explicit_n_options_wins_and_answers_beyond_it_are_invalid(tmp_path):
     assert df["answer"].tolist() == [0, -1] and df["valid"].tolist() == [True, False]
 
 
+def test_missing_n_options_cells_are_inferred_per_task(tmp_path):
+    text = "task,question_id,answer,correct,n_options\nt,q1,A,B,\nt,q2,D,A,\nt,q3,A,A,5\nu,q1,A,A,\n"
+    df = read_samples(_csv(tmp_path, text))
+    assert df["n_options"].tolist() == [4, 4, 5, 2]
+
+
 def test_probs_json_lists_override_answer(tmp_path):
     text = 'question_id,answer,correct,probs\nq1,A,B,"[0.1, 0.7, 0.2]"\nq1,C,B,"0.5, 0.25, 0.25"\nq1,B,B,\n'
     df = read_samples(_csv(tmp_path, text))

@@ -126,8 +126,9 @@ async def _inspect(url: str, screenshot: Path | None) -> dict[str, Any]:
                 if screenshot is not None:
                     import base64
 
-                    await page.call("Emulation.setDeviceMetricsOverride", width=1280, height=2200,
-                                    deviceScaleFactor=1, mobile=False)
+                    await page.call(
+                        "Emulation.setDeviceMetricsOverride", width=1280, height=2200, deviceScaleFactor=1, mobile=False
+                    )
                     shot = await page.call("Page.captureScreenshot", format="png")
                     screenshot.write_bytes(base64.b64decode(shot["data"]))
                 await asyncio.sleep(0.2)

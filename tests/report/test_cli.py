@@ -36,8 +36,22 @@ def test_report_html(app: typer.Typer, store: Path, tmp_path: Path) -> None:
 
 def test_report_tables(app: typer.Typer, store: Path, tmp_path: Path) -> None:
     out = tmp_path / "tables"
-    args = ["report", str(store), "-o", str(out), "--format", "json", "--n-boot", "0", "--param", "fam-8B=7.6e9",
-            "--axis", "backtracking", "--difficulty", "metadata"]
+    args = [
+        "report",
+        str(store),
+        "-o",
+        str(out),
+        "--format",
+        "json",
+        "--n-boot",
+        "0",
+        "--param",
+        "fam-8B=7.6e9",
+        "--axis",
+        "backtracking",
+        "--difficulty",
+        "metadata",
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     manifest = json.loads((out / "manifest.json").read_text())

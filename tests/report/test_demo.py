@@ -20,8 +20,21 @@ pytestmark = [
     ),
 ]
 
-ARGS = ["--questions", "2", "--contexts", "2", "--samples", "2", "--k-shot", "0", "--max-tokens", "12",
-        "--no-progress", "--n-boot", "50"]
+ARGS = [
+    "--questions",
+    "2",
+    "--contexts",
+    "2",
+    "--samples",
+    "2",
+    "--k-shot",
+    "0",
+    "--max-tokens",
+    "12",
+    "--no-progress",
+    "--n-boot",
+    "50",
+]
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:

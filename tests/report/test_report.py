@@ -18,8 +18,17 @@ from hotmess.report import Report, ReportOptions, build_report, render_html, tab
 
 from .conftest import INJECTION
 
-SECTIONS = ["overview", "length", "overthinking", "budgets", "ensembles", "scaling", "answer_changes", "structure",
-            "survey"]
+SECTIONS = [
+    "overview",
+    "length",
+    "overthinking",
+    "budgets",
+    "ensembles",
+    "scaling",
+    "answer_changes",
+    "structure",
+    "survey",
+]
 
 
 def test_every_section_is_shown(report: Report) -> None:
@@ -57,8 +66,9 @@ def test_html_is_self_contained_and_escaped(report: Report, tmp_path: Path) -> N
 
 
 def test_one_model_one_budget_skips_with_reasons(tmp_path: Path) -> None:
-    df = simulate_samples(np.full(12, 0.6), np.full(12, 0.5), kind="answers", lengths=np.linspace(50, 500, 12),
-                          rng=0, model="solo")
+    df = simulate_samples(
+        np.full(12, 0.6), np.full(12, 0.5), kind="answers", lengths=np.linspace(50, 500, 12), rng=0, model="solo"
+    )
     path = tmp_path / "samples.parquet"
     df.to_parquet(path)
     from hotmess.report import load_inputs

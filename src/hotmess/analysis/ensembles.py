@@ -108,8 +108,8 @@ def ensemble_analysis(
         comparable; default ``min(10, max(2, min_samples // 4))`` (10 with 40+ samples, so 320 samples
         allow E up to 32 as in SPEC §3.4).
     metrics
-        "kl" and/or "brier" (the hard views need one answer per member); the ensemble's vote is the arithmetic mean of its members'
-        probability vectors (invalid members count as uniform).
+        "kl" and/or "brier" (the hard views need one answer per member). The ensemble's vote is the
+        arithmetic mean of its members' probability vectors (invalid members count as uniform).
     by
         Columns that define a group.
     delta, unbiased

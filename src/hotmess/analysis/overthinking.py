@@ -131,7 +131,13 @@ def natural_overthinking(
                 if name in ("short", "long")
                 else int(both["n_samples_long"].sum() - both["n_samples_short"].sum())
             )
-            row = {**labels, "half": name, "n_questions": n, "n_samples": n_samples, "length": float(st["length"][0, 0])}
+            row = {
+                **labels,
+                "half": name,
+                "n_questions": n,
+                "n_samples": n_samples,
+                "length": float(st["length"][0, 0]),
+            }
             for s in STATS:
                 row[s] = float(st[s][0, 0])
                 if n_boot > 0:

@@ -250,7 +250,7 @@ def simulate_samples(
                     designs[key] = design_probs(*key, n_options=n_options, wrong_concentration=wrong_concentration)
             M[q, s], lam[q, s] = designs[key]
     # Put the correct option at a random position per question (design order: correct first).
-    correct = gen.integers(0, n_options, size=Q)
+    correct: NDArray[np.int64] = np.asarray(gen.integers(0, n_options, size=Q), dtype=np.int64)
     idx = (np.arange(n_options)[None, :] - correct[:, None]) % n_options  # option o shows design (o − c)
     M = np.take_along_axis(M, idx[:, None, :], axis=2)
     ctx = np.arange(S) // samples_per_context

@@ -1,4 +1,4 @@
-"""Survey: raters rank entities by attributes (intelligence, coherence); mean ranks and their correlation (SPEC §3.7)."""
+"""Survey: raters rank entities by attributes (intelligence, coherence); mean ranks, correlation (SPEC §3.7)."""
 
 from __future__ import annotations
 

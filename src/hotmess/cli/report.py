@@ -87,7 +87,9 @@ def report(
     if metric not in ("kl", "brier", "hard-kl"):
         raise ConfigError(f"unknown metric {metric!r} for the report", hint="use kl, brier or hard-kl")
     if axis not in ("output_tokens", "reasoning_tokens", "actions", "backtracking"):
-        raise ConfigError(f"unknown --axis {axis!r}", hint="use output_tokens, reasoning_tokens, actions or backtracking")
+        raise ConfigError(
+            f"unknown --axis {axis!r}", hint="use output_tokens, reasoning_tokens, actions or backtracking"
+        )
     if difficulty not in ("length", "metadata"):
         raise ConfigError(f"unknown --difficulty {difficulty!r}", hint="use length or metadata")
     if not 0 < level < 1:

@@ -106,7 +106,9 @@ class Report:
         }
 
 
-def load_inputs(path: str | Path, *, run_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+def load_inputs(
+    path: str | Path, *, run_id: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """Samples, runs and questions of a store; for a samples file, runs and questions are None."""
     from hotmess.data import STORE_SUFFIXES, RunStore, read_samples
 
@@ -209,8 +211,14 @@ def build_report(
 
     def length() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
         res = an.incoherence_vs_length(
-            df, axis=o.axis, n_buckets=o.n_buckets, reference_model=o.reference_model, markers=o.markers,
-            rng=rng, **common, **boot,
+            df,
+            axis=o.axis,
+            n_buckets=o.n_buckets,
+            reference_model=o.reference_model,
+            markers=o.markers,
+            rng=rng,
+            **common,
+            **boot,
         )
         fig = _fig(o, lambda: plot.plot_length(res.buckets, res.fits, axis=o.axis))
         notes = [f"length axis: {o.axis}"]
@@ -247,8 +255,15 @@ def build_report(
                 raise InputError("no question metadata for difficulty groups", hint="use a run store")
             diff = an.difficulty_from_questions(questions)
         res = an.scaling_analysis(
-            df, params=o.params, reference_model=o.reference_model, n_groups=o.n_groups, difficulty=diff,
-            axis=o.axis, rng=rng, **common, **boot,
+            df,
+            params=o.params,
+            reference_model=o.reference_model,
+            n_groups=o.n_groups,
+            difficulty=diff,
+            axis=o.axis,
+            rng=rng,
+            **common,
+            **boot,
         )
         notes = [f"parameter counts: {', '.join(f'{m} = {n:.3g}' for m, n in res.params.items())}"]
         left = [m for m in models if m not in res.params]

@@ -102,8 +102,7 @@ def _section(s: Section) -> str:
 def render_html(report: Report, *, title: str = "hotmess report") -> str:
     """The report as one HTML document (no external resources, no script)."""
     nav = "".join(
-        f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a>{" (skipped)" if s.skipped else ""}</li>'
-        for s in report.sections
+        f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a>{" (skipped)" if s.skipped else ""}</li>' for s in report.sections
     )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",

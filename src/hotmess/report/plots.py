@@ -32,7 +32,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
-_RC = {
+_RC: dict[str, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
@@ -50,7 +50,7 @@ _RC = {
 def _style() -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # keys are valid rcParams
         yield
 
 
@@ -68,6 +68,24 @@ def to_png(fig: Any) -> bytes:
     with _style():
         fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def _count(v: float) -> str:
+    for div, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{unit}"
+    return f"{v:g}"
+
+
+def _log_axis(ax: Any, which: str = "x", *, counts: bool = False) -> None:
+    """Log scale with plain tick labels at 1-2-5 steps (no overlapping minor labels)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if counts else (1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _count(v) if counts else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _label(row: pd.Series | dict[str, Any], cols: Sequence[str] = ("model", "budget")) -> str:
@@ -117,10 +135,10 @@ def plot_length(buckets: pd.DataFrame, fits: pd.DataFrame, *, axis: str = "outpu
             ax.plot([], [], marker=mk, color=c, label=label)
             ax2.errorbar(g["length"], g["accuracy"], yerr=_yerr(g, "accuracy"), marker=mk, color=c, capsize=3)
         if (buckets["length"] > 0).any():
-            ax.set_xscale("log")
-            ax2.set_xscale("log")
+            _log_axis(ax, "x")
+            _log_axis(ax2, "x")
         if (buckets["incoherence"] > 0).any():
-            ax.set_yscale("log")
+            _log_axis(ax, "y")
         xl = f"mean {axis.replace('_', ' ')} per question (bucket mean)"
         ax.set(xlabel=xl, ylabel="incoherence (variance / error)", title="Incoherence vs reasoning length")
         ax2.set(xlabel=xl, ylabel="accuracy", title="Accuracy per length bucket", ylim=(-0.02, 1.02))
@@ -189,13 +207,31 @@ def plot_ensembles(table: pd.DataFrame, fits: pd.DataFrame) -> Any:
                     if col in f.columns:
                         f = f[f[col] == g[col].iloc[0]]
                 slope = f"slope {f['variance_slope'].iloc[0]:.2f}" if len(f) else ""
-                ax.errorbar(g["size"], g["variance"], yerr=_yerr(g, "variance"), marker=mk, color=c, capsize=3,
-                            label=f"{name} ({slope})")
+                ax.errorbar(
+                    g["size"],
+                    g["variance"],
+                    yerr=_yerr(g, "variance"),
+                    marker=mk,
+                    color=c,
+                    capsize=3,
+                    label=f"{name} ({slope})",
+                )
                 ax.plot(g["size"], g["variance"].iloc[0] / g["size"], ls=":", color=c, lw=1)
-                axes[-1].plot(g["size"], g["incoherence"], marker=mk, color=c, label=f"{name} · {metric}",
-                              ls="-" if k == 0 else "--")
-            ax.set(xscale="log", yscale="log", xlabel="ensemble size E", ylabel=f"{metric} variance",
-                   title=f"{metric.upper()} variance vs E (dotted: ∝ 1/E)")
+                axes[-1].plot(
+                    g["size"],
+                    g["incoherence"],
+                    marker=mk,
+                    color=c,
+                    label=f"{name} · {metric}",
+                    ls="-" if k == 0 else "--",
+                )
+            ax.set(
+                xscale="log",
+                yscale="log",
+                xlabel="ensemble size E",
+                ylabel=f"{metric} variance",
+                title=f"{'KL' if metric == 'kl' else metric.capitalize()} variance vs E (dotted: ∝ 1/E)",
+            )
             ax.legend(loc="best")
         axes[-1].set(xscale="log", xlabel="ensemble size E", ylabel="incoherence", title="Incoherence vs E")
         axes[-1].legend(loc="best")
@@ -221,11 +257,16 @@ def plot_scaling(cells: pd.DataFrame, fits: pd.DataFrame) -> Any:
                 ax.errorbar(g["params"], g[stat], yerr=_yerr(g, stat), marker=mk, color=c, capsize=3, label=lab)
             ax_p.plot(g["bias"], g["variance"], marker=mk, color=c, label=name)
             if len(g) >= 2:
-                ax_p.annotate("", xy=(g["bias"].iloc[-1], g["variance"].iloc[-1]),
-                              xytext=(g["bias"].iloc[-2], g["variance"].iloc[-2]),
-                              arrowprops={"arrowstyle": "->", "color": c})
+                ax_p.annotate(
+                    "",
+                    xy=(g["bias"].iloc[-1], g["variance"].iloc[-1]),
+                    xytext=(g["bias"].iloc[-2], g["variance"].iloc[-2]),
+                    arrowprops={"arrowstyle": "->", "color": c},
+                )
         for ax, stat in ((ax_b, "bias"), (ax_v, "variance")):
-            ax.set(xscale="log", yscale="log", xlabel="parameters N", ylabel=stat, title=f"{stat.capitalize()} vs size")
+            _log_axis(ax, "x", counts=True)
+            _log_axis(ax, "y")
+            ax.set(xlabel="parameters N", ylabel=stat, title=f"{stat.capitalize()} vs size")
             ax.legend(loc="best")
         hi = float(np.nanmax(np.r_[cells["bias"], cells["variance"]])) * 1.1 or 1.0
         xs = np.linspace(0, hi, 50)
@@ -233,8 +274,13 @@ def plot_scaling(cells: pd.DataFrame, fits: pd.DataFrame) -> Any:
             ax_p.plot(xs, xs * inco / (1 - inco), color="0.6", lw=0.8, ls="--")
             x_end = min(hi, hi * (1 - inco) / inco)
             ax_p.text(x_end, x_end * inco / (1 - inco), f"{inco:g}", color="0.4", fontsize=7)
-        ax_p.set(xlim=(0, hi), ylim=(0, hi), xlabel="bias", ylabel="variance",
-                 title="Bias–variance plane (dashed: iso-incoherence)")
+        ax_p.set(
+            xlim=(0, hi),
+            ylim=(0, hi),
+            xlabel="bias",
+            ylabel="variance",
+            title="Bias–variance plane (dashed: iso-incoherence)",
+        )
         ax_p.legend(loc="best", title="small → large model")
     return fig
 
@@ -254,8 +300,15 @@ def plot_answer_changes(table: pd.DataFrame) -> Any:
                 vals.append(float(h["share"].iloc[0]) if len(h) else np.nan)
                 e = _yerr(h, "share") if len(h) else None
                 errs.append(e[:, 0] if e is not None else np.zeros(2))
-            ax.bar(x + (j - (len(kinds) - 1) / 2) * w, vals, width=w * 0.95, color=PALETTE[j], label=kind,
-                   yerr=np.array(errs).T, capsize=3)
+            ax.bar(
+                x + (j - (len(kinds) - 1) / 2) * w,
+                vals,
+                width=w * 0.95,
+                color=PALETTE[j],
+                label=kind,
+                yerr=np.array(errs).T,
+                capsize=3,
+            )
         ax.set_xticks(x, [n for _i, n, _g in groups], rotation=20, ha="right")
         ax.set(ylim=(0, 1.05), ylabel="share of questions with ≥ 1 different answer", title="Answer changes")
         ax.legend(loc="best")
@@ -267,8 +320,9 @@ def plot_invalid_rates(table: pd.DataFrame) -> Any:
     with _style():
         fig, (ax,) = _figure(1, width=6.0)
         labels = [_label(r) for _i, r in table.iterrows()]
-        ax.bar(np.arange(len(table)), table["invalid_rate"], color=PALETTE[3], yerr=_yerr(table, "invalid_rate"),
-               capsize=3)
+        ax.bar(
+            np.arange(len(table)), table["invalid_rate"], color=PALETTE[3], yerr=_yerr(table, "invalid_rate"), capsize=3
+        )
         ax.set_xticks(np.arange(len(table)), labels, rotation=20, ha="right")
         ax.set(ylim=(0, 1.05), ylabel="share of samples without a parseable answer", title="Invalid-format rate")
     return fig
@@ -284,11 +338,16 @@ def plot_survey(ranks: pd.DataFrame, correlations: pd.DataFrame) -> Any:
             ax.barh(g["entity"], g["mean_rank"], xerr=g["sem"].fillna(0), color=PALETTE[0], capsize=3)
             ax.set(xlabel=f"mean rank ({attrs[0] if attrs else ''})", title="Survey mean ranks")
             return fig
-        a, b = (correlations["attribute_a"].iloc[0], correlations["attribute_b"].iloc[0]) if len(correlations) else attrs[:2]
+        a, b = (
+            (correlations["attribute_a"].iloc[0], correlations["attribute_b"].iloc[0])
+            if len(correlations)
+            else attrs[:2]
+        )
         wide = ranks.pivot(index="entity", columns="attribute")
         x, y = wide[("mean_rank", a)], wide[("mean_rank", b)]
-        ax.errorbar(x, y, xerr=wide[("sem", a)].fillna(0), yerr=wide[("sem", b)].fillna(0), fmt="o",
-                    color=PALETTE[0], capsize=3)
+        ax.errorbar(
+            x, y, xerr=wide[("sem", a)].fillna(0), yerr=wide[("sem", b)].fillna(0), fmt="o", color=PALETTE[0], capsize=3
+        )
         for ent in wide.index:
             ax.annotate(str(ent), (x[ent], y[ent]), textcoords="offset points", xytext=(4, 4), fontsize=8)
         rho = correlations["rho"].iloc[0] if len(correlations) else float("nan")

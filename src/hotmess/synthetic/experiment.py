@@ -121,14 +121,26 @@ class _Bars:
         with self._progress:
             yield self
 
-    def task(self, description: str, total: int, done: int = 0) -> Any:
+    def task(self, description: str, total: int) -> Any:
+        """A new bar (its clock starts at the first update); returns ``tick(completed)``."""
         if self._progress is None:
             return lambda n: None
-        tid = self._progress.add_task(description, total=total, completed=done)
-        return lambda n: self._progress.update(tid, completed=n)
+        progress = self._progress
+        tid = progress.add_task(description, total=total, start=False)
+        started = [False]
+
+        def tick(n: int) -> None:
+            if not started[0]:
+                progress.start_task(tid)
+                started[0] = True
+            progress.update(tid, completed=n)
+
+        return tick
 
 
 def _check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file", hint="give a directory (it is created if missing)")
     cfg_path = out_dir / "config.json"
     if resume and cfg_path.exists():
         saved = json.loads(cfg_path.read_text())["config"]
