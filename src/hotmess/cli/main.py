@@ -44,8 +44,7 @@ def _root(
     ),
 ) -> None:
     """hotmess: bias-variance decompositions of model error."""
-    if debug:
-        os.environ["HOTMESS_DEBUG"] = "1"
+    # --debug is read by main() before the app runs; declared here so that it shows in --help.
 
 
 for _name in SUBCOMMANDS:

@@ -188,7 +188,7 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     df["question_id"] = qid.astype(str).str.strip().to_numpy()
 
     correct = [parse_option(v) for v in raw["correct"]]
-    no_choice = _no_choice_rows(raw)
+    no_choice = _no_choice_rows(raw) | raw["correct"].astype(str).str.strip().isin(["-1", "-1.0"]).to_numpy()
     correct = [-1 if c is None and no_choice[i] else c for i, c in enumerate(correct)]
     bad = [i for i, c in enumerate(correct) if c is None]
     if bad:

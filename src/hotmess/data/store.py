@@ -102,6 +102,8 @@ class RunStore:
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "meta" not in tables:  # another application's database: never write into it
                 raise sqlite3.DatabaseError(f"it holds other tables: {', '.join(sorted(tables))[:100]}")
+            if not tables and not create:  # opening for reading must not turn an empty file into a store
+                raise sqlite3.DatabaseError("the file is empty")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_ddl())
