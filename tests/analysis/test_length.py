@@ -99,3 +99,41 @@ def test_samples_order_does_not_matter() -> None:
         warnings.simplefilter("ignore")
         b = incoherence_vs_length(df.sample(frac=1.0, random_state=1), n_buckets=4, n_boot=0).buckets
     pd.testing.assert_frame_equal(a, b)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.integers(-1, 3), min_size=2, max_size=6), st.integers(0, 3), st.integers(1, 500)),
+        min_size=2,
+        max_size=8,
+    ),
+    st.sampled_from(["kl", "brier", "hard-kl"]),
+)
+def test_bucket_incoherence_stays_in_unit_interval(questions: list[tuple[list[int], int, int]], metric: str) -> None:
+    rows = [
+        {
+            "task": "t",
+            "question_id": f"q{i}",
+            "model": "m",
+            "budget": "",
+            "context_id": 0,
+            "sample_index": j,
+            "n_options": 4,
+            "correct": c,
+            "answer": a,
+            "valid": a >= 0,
+            "probs": None,
+            "error": None,
+            "output_tokens": n + j,
+            "raw_output": "",
+        }
+        for i, (answers, c, n) in enumerate(questions)
+        for j, a in enumerate(answers)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = incoherence_vs_length(pd.DataFrame(rows), metric=metric, n_buckets=3, n_boot=20)
+    inco = res.buckets["incoherence"].dropna()
+    assert ((inco >= -1e-12) & (inco <= 1 + 1e-12)).all()
+    assert res.buckets["n_questions"].sum() == len(questions)

@@ -66,10 +66,16 @@ def demo_config(
         "limit": questions,
         "budgets": tuple(Budget.parse(b) for b in budgets) or (Budget(),),
     }
-    fields = {f.name for f in dataclasses.fields(RunConfig)}
-    if "task_options" in fields and task.startswith("generated:"):
+    if task.startswith("generated:") and has_task_options():
         kwargs["task_options"] = {"n_per_level": DEMO_DEFAULTS["n_per_level"], "levels": DEMO_DEFAULTS["levels"]}
     return RunConfig(**kwargs)
+
+
+def has_task_options() -> bool:
+    """Whether :class:`~hotmess.sampling.RunConfig` passes task options to the task loader."""
+    from hotmess.sampling import RunConfig
+
+    return "task_options" in {f.name for f in dataclasses.fields(RunConfig)}
 
 
 def run_demo(
@@ -125,6 +131,11 @@ def demo(
         f"hotmess demo: {model} on {task}, {contexts} contexts × {samples} samples per question, "
         f"up to {max_tokens} tokens each (offline; rerun to resume)"
     )
+    if task.startswith("generated:") and not has_task_options() and questions is None:
+        err_console.print(
+            "[yellow]note:[/] this version samples every question of the generated task (the smaller demo task "
+            "needs RunConfig.task_options); use --questions N to sample fewer"
+        )
     start = time.monotonic()
     stats, rep, path = run_demo(out, config=cfg, n_boot=n_boot, progress=not no_progress)
     console.print(
@@ -145,7 +156,7 @@ def demo(
     console.print(f"report sections: {', '.join(shown)}")
     if skipped:
         err_console.print(f"[dim]skipped (no data in this run): {', '.join(skipped)}[/]")
-    console.print(f"report written to [bold]{path}[/] in {time.monotonic() - start:.0f}s")
+    console.print(f"report written to [bold]{path}[/] (demo took {time.monotonic() - start:.0f}s)")
 
 
 def register(app: typer.Typer) -> None:

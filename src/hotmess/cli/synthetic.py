@@ -19,7 +19,7 @@ def synthetic(
     seed: int | None = typer.Option(None, "--seed", help="Master seed of every random stream (default 0)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (bf16)."),
     sizes: str | None = typer.Option(
-        None, "--sizes", help="Model ladder as LAYERSxWIDTH[hHEADS],... e.g. 1x16h2,2x48h4."
+        None, "--sizes", help="Model ladder: comma-separated LAYERSxWIDTH or LAYERSxWIDTHhHEADS, e.g. 1x16h2,2x48h4."
     ),
     steps: int | None = typer.Option(None, "--steps", help="Training steps per model."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Training batch (sequences)."),
