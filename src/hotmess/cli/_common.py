@@ -17,7 +17,7 @@ __all__ = ["console", "err_console", "fmt", "write_results"]
 console = Console()
 if not console.is_terminal:
     console = Console(width=140)  # pipes and CI logs: wide enough for one table row per group
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # notes stay one line in logs
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
