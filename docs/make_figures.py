@@ -50,8 +50,9 @@ def main() -> None:
     save("budgets", plots.plot_budgets(an.budget_effects(both, metric="brier", n_boot=BOOT)))
 
     # 4. ensembles of 320 one-hot answers per question
-    many = an.simulate_samples(np.full(40, 0.4), np.full(40, 0.6), kind="answers", n_contexts=32,
-                               samples_per_context=10, rng=gen)
+    many = an.simulate_samples(
+        np.full(40, 0.4), np.full(40, 0.6), kind="answers", n_contexts=32, samples_per_context=10, rng=gen
+    )
     ens = an.ensemble_analysis(many, n_boot=BOOT)
     save("ensembles", plots.plot_ensembles(ens.table, ens.fits))
 
@@ -59,8 +60,14 @@ def main() -> None:
     level = np.repeat([0, 1, 2], 20)
     b0, v0 = np.array([0.3, 0.6, 0.9])[level], np.array([0.15, 0.25, 0.35])[level]
     fam = pd.concat(
-        an.simulate_samples(b0 * (n / 1e8) ** -0.3, v0 * (n / 1e8) ** -0.1, lengths=100 * 2.0**level, model=m,
-                            rng=gen, wrong_concentration=0.5)
+        an.simulate_samples(
+            b0 * (n / 1e8) ** -0.3,
+            v0 * (n / 1e8) ** -0.1,
+            lengths=100 * 2.0**level,
+            model=m,
+            rng=gen,
+            wrong_concentration=0.5,
+        )
         for m, n in (("fam-100M", 1e8), ("fam-1B", 1e9), ("fam-10B", 1e10))
     )
     sc = an.scaling_analysis(fam, metric="brier", unbiased=True, n_boot=BOOT)
@@ -68,8 +75,14 @@ def main() -> None:
 
     # 6. answers that depend on the context more than on the seed
     sticky = pd.concat(
-        an.simulate_samples(np.full(60, 0.3), np.full(60, 0.5), kind="answers", context_stickiness=rho,
-                            model=f"stickiness {rho}", rng=gen)
+        an.simulate_samples(
+            np.full(60, 0.3),
+            np.full(60, 0.5),
+            kind="answers",
+            context_stickiness=rho,
+            model=f"stickiness {rho}",
+            rng=gen,
+        )
         for rho in (0.0, 0.9, 1.0)
     )
     save("answer-changes", plots.plot_answer_changes(an.answer_changes(sticky)))
@@ -77,8 +90,9 @@ def main() -> None:
     # 7. backtracking markers as a length axis; invalid formats
     marks = np.repeat([0, 1, 2, 4, 8], 20)
     inco = 0.15 * (1 + marks) ** 0.4
-    bt = an.simulate_samples(1.2 * (1 - inco), 1.2 * inco, markers=marks[:, None] + gen.poisson(0.3, (100, 30)),
-                             invalid_rate=0.08, rng=gen)
+    bt = an.simulate_samples(
+        1.2 * (1 - inco), 1.2 * inco, markers=marks[:, None] + gen.poisson(0.3, (100, 30)), invalid_rate=0.08, rng=gen
+    )
     res = an.incoherence_vs_length(bt, axis="backtracking", metric="brier", n_buckets=5, n_boot=BOOT)
     save("backtracking", plots.plot_length(res.buckets, res.fits, axis="backtracking"))
     save("invalid-rates", plots.plot_invalid_rates(an.invalid_rates(pd.concat([bt, sticky]))))
@@ -90,8 +104,10 @@ def main() -> None:
         intel = gen.permutation(5) if rater % 4 == 0 else np.argsort(np.arange(5) + gen.normal(0, 1, 5))
         coh = np.argsort(-np.arange(5) + gen.normal(0, 1.5, 5))
         for i, e in enumerate(ents):
-            rows += [{"entity": e, "rater": rater, "attribute": "intelligence", "rank": int(intel[i]) + 1},
-                     {"entity": e, "rater": rater, "attribute": "coherence", "rank": int(coh[i]) + 1}]
+            rows += [
+                {"entity": e, "rater": rater, "attribute": "intelligence", "rank": int(intel[i]) + 1},
+                {"entity": e, "rater": rater, "attribute": "coherence", "rank": int(coh[i]) + 1},
+            ]
     sv = an.survey_analysis(pd.DataFrame(rows))
     save("survey", plots.plot_survey(sv.ranks, sv.correlations))
 

@@ -19,7 +19,7 @@ from hotmess.errors import HotmessError
 __all__ = ["app", "main"]
 
 #: Subcommand modules under ``hotmess.cli``, registered in this order.
-SUBCOMMANDS: tuple[str, ...] = ("run", "analyze", "store_cmd", "import_cmd", "embed")
+SUBCOMMANDS: tuple[str, ...] = ("run", "analyze", "store_cmd", "import_cmd", "embed", "synthetic")
 
 app = typer.Typer(
     name="hotmess",

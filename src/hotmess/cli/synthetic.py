@@ -46,10 +46,12 @@ def synthetic(
 ) -> None:
     """Train a ladder of tiny transformers to imitate an optimizer, roll them out, decompose their error."""
     try:
+        import matplotlib  # noqa: F401  (the report's plots)
+
         from hotmess.synthetic import get_preset, run_experiment, with_overrides
-    except ImportError as exc:  # torch missing
+    except ImportError as exc:  # torch or matplotlib missing
         raise ConfigError(
-            f"the synthetic experiment needs torch ({exc})", hint="pip install 'hotmess[synthetic,plot]'"
+            f"the synthetic experiment needs torch and matplotlib ({exc})", hint="pip install 'hotmess[synthetic,plot]'"
         ) from None
     config = with_overrides(
         get_preset(preset),

@@ -18,15 +18,12 @@ Everything is written under one explicit output directory::
 from __future__ import annotations
 
 import json
-import os
 import platform
 import threading
 import time
 import warnings
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,15 @@ import torch
 
 from hotmess import __version__
 from hotmess.errors import ConfigError
+from hotmess.synthetic._runs import (
+    ProgressBars,
+    check_out_dir,
+    resolve_jobs,
+    rollout_ticks,
+    save_rollout,
+    torch_threads,
+    write_tables,
+)
 from hotmess.synthetic.config import ExperimentConfig, ModelSize
 from hotmess.synthetic.data import PairData, build_data
 from hotmess.synthetic.measure import PowerLawFit, final_values, fit_power_law, scaling_fits, step_metrics
@@ -97,65 +103,6 @@ class ExperimentResult:
     """The HTML report."""
 
 
-class _Bars:
-    """A rich progress display, or nothing."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._progress: Any = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                transient=False,
-            )
-
-    @contextmanager
-    def running(self) -> Iterator[_Bars]:
-        if self._progress is None:
-            yield self
-            return
-        with self._progress:
-            yield self
-
-    def task(self, description: str, total: int) -> Any:
-        """A new bar (its clock starts at the first update); returns ``tick(completed)``."""
-        if self._progress is None:
-            return lambda n: None
-        progress = self._progress
-        tid = progress.add_task(description, total=total, start=False)
-        started = [False]
-
-        def tick(n: int) -> None:
-            if not started[0]:
-                progress.start_task(tid)
-                started[0] = True
-            progress.update(tid, completed=n)
-
-        return tick
-
-
-def _check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {out_dir} is a file", hint="give a directory (it is created if missing)")
-    cfg_path = out_dir / "config.json"
-    if resume and cfg_path.exists():
-        saved = json.loads(cfg_path.read_text())["config"]
-        if saved != json.loads(json.dumps(config.to_dict())):
-            raise ConfigError(
-                f"{out_dir} holds a run with a different config",
-                hint="resume with the same preset and overrides, or choose a fresh --out",
-            )
-    elif not resume and out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(
-            f"output directory {out_dir} is not empty",
-            hint="pass --resume to continue the run there, or choose an empty --out",
-        )
-
-
 def run_experiment(
     config: ExperimentConfig,
     out_dir: Path | str,
@@ -190,19 +137,8 @@ def run_experiment(
     """
     if threads < 0:
         raise ConfigError(f"threads: expected >= 0, got {threads}", hint="use 0 for torch's default")
-    with _torch_threads(threads):
+    with torch_threads(threads):
         return _run(config, out_dir, device=device, resume=resume, progress=progress, jobs=jobs)
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    if n > 0:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(
@@ -210,7 +146,7 @@ def _run(
 ) -> ExperimentResult:
     t_start = time.perf_counter()
     out = Path(out_dir)
-    _check_out_dir(out, config, resume)
+    check_out_dir(out, config, resume)
     dev = resolve_device(device)
     for sub in ("checkpoints", "rollouts", "plots"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -236,8 +172,8 @@ def _run(
         problem, config.problem, config.rollout.n_starts, rng=derive_seed(config.seed, "eval-starts")
     )
     rows, metric_frames, loss_frames, finals, n_params = [], [], [], [], []
-    bars = _Bars(progress)
-    n_jobs = _jobs(jobs, dev, len(config.sizes))
+    bars = ProgressBars(progress)
+    n_jobs = resolve_jobs(jobs, dev, len(config.sizes))
     with bars.running():
         ref = _reference(problem, starts, config, out)
         metric_frames.append(step_metrics(ref, problem, model=REFERENCE))
@@ -245,7 +181,7 @@ def _run(
         ticks = {
             s.name: (
                 bars.task(f"train   {s.name}", config.train.steps),
-                bars.task(f"rollout {s.name}", _rollout_ticks(config)),
+                bars.task(f"rollout {s.name}", rollout_ticks(config)),
             )
             for s in config.sizes
         }
@@ -277,7 +213,7 @@ def _run(
     metrics = pd.concat(metric_frames, ignore_index=True)
     losses = pd.concat(loss_frames, ignore_index=True) if loss_frames else pd.DataFrame()
     fits = _fits(n_params, finals, summary, problem, config)
-    _write_tables(out, summary, metrics, losses, fits)
+    write_tables(out, summary, metrics, losses, fits)
     from hotmess.synthetic.report import write_report
 
     report = write_report(
@@ -305,14 +241,6 @@ class _SizeResult:
 
 class _CancelledError(Exception):
     """Raised inside a worker when another worker failed or the user interrupted."""
-
-
-def _jobs(jobs: int, device: torch.device, n_sizes: int) -> int:
-    if jobs < 0:
-        raise ConfigError(f"jobs: expected >= 0, got {jobs}", hint="use 0 for automatic")
-    if jobs == 0:
-        jobs = 1 if device.type == "cuda" else max(1, min(os.cpu_count() or 1, 4))
-    return max(1, min(jobs, n_sizes))
 
 
 def _one_size(
@@ -368,7 +296,7 @@ def _one_size(
 
 def _reference(problem: Quadratic, starts: np.ndarray, config: ExperimentConfig, out: Path) -> np.ndarray:
     traj = optimizer_rollout(problem, starts, config.rollout.n_steps)[:, None]  # (K, 1, T+1, d)
-    _save_rollout(out / "rollouts" / f"{REFERENCE}.npz", traj, config)
+    save_rollout(out / "rollouts" / f"{REFERENCE}.npz", traj, config)
     return traj
 
 
@@ -394,7 +322,7 @@ def _model_rollout(
     if resume and path.exists():
         with np.load(path) as z:
             if "points" in z:
-                tick(_rollout_ticks(config))
+                tick(rollout_ticks(config))
                 return np.asarray(z["points"]), float(z["wall_s"])
     t0 = time.perf_counter()
     pts = rollout_model(
@@ -409,27 +337,8 @@ def _model_rollout(
         on_step=on_step,
     )
     wall = time.perf_counter() - t0
-    _save_rollout(path, pts, config, wall)
+    save_rollout(path, pts, config, wall)
     return pts, wall
-
-
-def _rollout_ticks(config: ExperimentConfig) -> int:
-    """Progress ticks of one model's rollout: steps × batches."""
-    rc = config.rollout
-    n = rc.n_starts * rc.rollouts_per_start
-    return rc.n_steps * -(-n // (rc.batch_size or n))
-
-
-def _save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig, wall_s: float = 0.0) -> None:
-    """Save the final window, a few full trajectories and, up to 1 GiB, every point (for resuming)."""
-    n_show = min(config.measure.n_saved_trajectories, pts.shape[0])
-    final, shown = pts[:, :, -config.measure.final_window :], pts[:n_show, 0]
-    tmp = path.with_suffix(".tmp.npz")
-    if pts.nbytes <= 2**30:
-        np.savez_compressed(tmp, final=final, trajectories=shown, points=pts, wall_s=wall_s)
-    else:
-        np.savez_compressed(tmp, final=final, trajectories=shown, wall_s=wall_s)
-    tmp.replace(path)
 
 
 def _summary_row(
@@ -463,15 +372,3 @@ def _fits(
         warnings.warn(f"scaling fits skipped: {exc}", RuntimeWarning, stacklevel=2)
         return {}
     return fits
-
-
-def _write_tables(
-    out: Path, summary: pd.DataFrame, metrics: pd.DataFrame, losses: pd.DataFrame, fits: dict[str, PowerLawFit]
-) -> None:
-    summary.to_csv(out / "summary.csv", index=False)
-    metrics.to_parquet(out / "rollout_metrics.parquet", index=False)
-    metrics.to_csv(out / "rollout_metrics.csv", index=False)
-    losses.to_csv(out / "losses.csv", index=False)
-    fit_rows = [f.to_dict() for f in fits.values()]
-    pd.DataFrame(fit_rows).to_csv(out / "fits.csv", index=False)
-    (out / "fits.json").write_text(json.dumps(fit_rows, indent=2) + "\n")

@@ -81,7 +81,13 @@ def _table(df: pd.DataFrame, digits: int = 4) -> str:
         for v in row:
             txt = str(v)
             if isinstance(v, float | np.floating):
-                txt = f"{v:.{digits}g}" if np.isfinite(v) else "NaN"
+                x = float(v)
+                if not np.isfinite(x):
+                    txt = "NaN"
+                elif x.is_integer() and abs(x) < 1e12:
+                    txt = f"{int(x):,d}"
+                else:
+                    txt = f"{x:.{digits}g}"
             cells.append(f"<td>{html.escape(txt)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
