@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -140,35 +141,49 @@ def read_samples_safe(path: Path) -> list[object]:
         return list(store.completed_keys())
 
 
+def _stored(path: Path) -> int:
+    """Rows committed to a store, read without writing to it (0 before the file exists)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_keys(tmp_path: Path) -> None:
     """Kill `hotmess run` with SIGKILL ≥ 10 times at random moments; every resume continues exactly once."""
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-kill", "PYTHONPATH": str(ROOT / "src")}
-    with StubOpenAIServer(latency_s=0.03) as stub:
+    sizes = ["--limit", "20", "--contexts", "10", "--samples", "3"]
+    with StubOpenAIServer(latency_s=0.2) as stub:
         args = [
             sys.executable,
             "-m",
             "hotmess.cli.main",
             *_args(stub.url, tmp_path / "killed.sqlite"),
-            "--limit",
-            "20",
-            "--contexts",
-            "5",
-            "--samples",
-            "3",
+            *sizes,
             "--concurrency",
             "4",
         ]
         rng = random.Random(1234)
         kills = 0
         for _ in range(40):
+            # kill after a random number of newly stored samples (or, now and then, during start-up)
+            target = _stored(tmp_path / "killed.sqlite") + rng.randint(-3, 25)
             proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(rng.uniform(0.8, 2.5))
+            while proc.poll() is None and _stored(tmp_path / "killed.sqlite") < target:
+                time.sleep(0.01)
             if proc.poll() is not None:
                 break  # finished before the kill
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
+            if kills >= 12:
+                break
         assert kills >= 10, "the run finished too fast to be killed ten times; raise the stub latency"
         done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
@@ -176,14 +191,9 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_keys(tmp_p
             [
                 *args[:3],
                 *_args(stub.url, tmp_path / "ref.sqlite"),
-                "--limit",
-                "20",
-                "--contexts",
-                "5",
-                "--samples",
-                "3",
+                *sizes,
                 "--concurrency",
-                "4",
+                "32",  # concurrency is not part of the run's identity: same run id, same samples
             ],
             env=env,
             capture_output=True,
@@ -194,7 +204,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_keys(tmp_p
     key = ["run_id", "question_id", "context_id", "sample_index", "budget"]
     killed = read_samples(tmp_path / "killed.sqlite").sort_values(key).reset_index(drop=True)
     reference = read_samples(tmp_path / "ref.sqlite").sort_values(key).reset_index(drop=True)
-    assert len(killed) == len(reference) == 20 * 5 * 3
+    assert len(killed) == len(reference) == 20 * 10 * 3
     assert killed[key].equals(reference[key])
     assert not killed.duplicated(subset=key).any()
     assert killed["answer"].tolist() == reference["answer"].tolist()

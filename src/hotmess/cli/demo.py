@@ -7,7 +7,6 @@ is a hash of the configuration, so rerunning the same command resumes where it s
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,8 @@ def demo_config(
 ) -> Any:
     """The :class:`~hotmess.sampling.RunConfig` of the demo.
 
-    When the run config accepts task options (``task_options``), the generated task is made smaller and
-    spread over every difficulty level (``n_per_level`` questions at each of ``levels``); otherwise the
-    task's defaults are used and ``questions`` (``limit``) caps the count.
+    A generated task is made smaller and spread over every difficulty level (``n_per_level`` questions at
+    each of ``levels``); ``questions`` (``limit``) caps the count further.
     """
     from hotmess.sampling import Budget, RunConfig
 
@@ -66,16 +64,9 @@ def demo_config(
         "limit": questions,
         "budgets": tuple(Budget.parse(b) for b in budgets) or (Budget(),),
     }
-    if task.startswith("generated:") and has_task_options():
+    if task.startswith("generated:"):
         kwargs["task_options"] = {"n_per_level": DEMO_DEFAULTS["n_per_level"], "levels": DEMO_DEFAULTS["levels"]}
     return RunConfig(**kwargs)
-
-
-def has_task_options() -> bool:
-    """Whether :class:`~hotmess.sampling.RunConfig` passes task options to the task loader."""
-    from hotmess.sampling import RunConfig
-
-    return "task_options" in {f.name for f in dataclasses.fields(RunConfig)}
 
 
 def run_demo(
@@ -131,11 +122,6 @@ def demo(
         f"hotmess demo: {model} on {task}, {contexts} contexts × {samples} samples per question, "
         f"up to {max_tokens} tokens each (offline; rerun to resume)"
     )
-    if task.startswith("generated:") and not has_task_options() and questions is None:
-        err_console.print(
-            "[yellow]note:[/] this version samples every question of the generated task (the smaller demo task "
-            "needs RunConfig.task_options); use --questions N to sample fewer"
-        )
     start = time.monotonic()
     stats, rep, path = run_demo(out, config=cfg, n_boot=n_boot, progress=not no_progress)
     console.print(

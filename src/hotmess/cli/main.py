@@ -19,7 +19,16 @@ from hotmess.errors import HotmessError
 __all__ = ["app", "main"]
 
 #: Subcommand modules under ``hotmess.cli``, registered in this order.
-SUBCOMMANDS: tuple[str, ...] = ("run", "analyze", "store_cmd", "import_cmd", "embed", "synthetic")
+SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "run",
+    "analyze",
+    "report",
+    "store_cmd",
+    "import_cmd",
+    "embed",
+    "synthetic",
+)
 
 app = typer.Typer(
     name="hotmess",
@@ -64,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         print(
-            "interrupted: every sample written so far is in the store; rerun the same command to resume",
+            "interrupted: everything written so far is kept; rerun the same command to resume "
+            "(for hotmess synthetic, add --resume)",
             file=sys.stderr,
         )
         return 130
@@ -72,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # pragma: no cover - click's own exits
         return int(exc.code or 0) if isinstance(exc.code, int) else 1
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:  # usage errors (missing option, bad value, unknown command) and anything unexpected
+        if isinstance(exc, _usage_errors()):
+            message = _usage_message(exc)
+            if message:  # empty for `hotmess` / `hotmess import` alone, whose help is already printed
+                print(f"error: {message}", file=sys.stderr)
+            return int(getattr(exc, "exit_code", 2))
+        if isinstance(exc, _abort_errors()):
             print("aborted", file=sys.stderr)
             return 130
         if debug:
@@ -90,6 +100,31 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Click's usage errors: typer ≥ 0.2x vendors click (its errors derive from ``typer.TyperException``)."""
+    import click
+
+    vendored = getattr(typer, "TyperException", None)
+    return (click.ClickException,) + ((vendored,) if isinstance(vendored, type) else ())
+
+
+def _abort_errors() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.exceptions.Abort, typer.Abort)
+
+
+def _usage_message(exc: Exception) -> str:
+    """One line: click's message plus where to look (click's own ``show()`` prints usage over several lines)."""
+    fmt = getattr(exc, "format_message", None)
+    message = " ".join(str(fmt() if callable(fmt) else exc).split())
+    if not message:
+        return ""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "hotmess"
+    return f"{message} (see `{command} --help`)"
 
 
 if __name__ == "__main__":  # pragma: no cover

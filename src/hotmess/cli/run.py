@@ -35,7 +35,7 @@ def execute(config: RunConfig, store_path: Path, *, progress: bool = True) -> Ru
     from hotmess.models import resolve_model
     from hotmess.tasks import load_task
 
-    task = load_task(config.task)
+    task = load_task(config.task, **config.task_options)
     provider = resolve_model(config.model, **config.model_options)
 
     async def go() -> RunStats:
@@ -68,6 +68,9 @@ def run(
     base_url: list[str] = typer.Option([], "--base-url", help="OpenAI-compatible endpoint (repeat for replicas)."),
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     option: list[str] = typer.Option([], "--option", help="Backend option KEY=VALUE (repeatable)."),
+    task_option: list[str] = typer.Option(
+        [], "--task-option", help="Task loader option KEY=VALUE (repeatable), e.g. target=matching."
+    ),
     concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight."),
     retries: int = typer.Option(6, "--retries", help="Retries of a transient failure."),
     max_samples: int | None = typer.Option(None, "--max-samples", help="Stop after N new samples."),
@@ -104,6 +107,7 @@ def run(
         concurrency=concurrency,
         max_retries=retries,
         model_options=opts,
+        task_options=_options(task_option),
     )
     if max_cost is not None and price is None:
         raise ConfigError("--max-cost needs --price-per-mtok", hint="give the price per million output tokens")

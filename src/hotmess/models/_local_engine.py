@@ -15,9 +15,10 @@ and practically (not provably) identical text across batches.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +133,9 @@ class LocalEngine:
         kwargs: dict[str, Any] = {"local_files_only": True}
         if gguf_file:
             kwargs["gguf_file"] = gguf_file
-        self.tokenizer = AutoTokenizer.from_pretrained(directory, **kwargs)
-        self.model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
+        with _quiet_progress_bars():  # transformers' GGUF conversion bars would break our own progress display
+            self.tokenizer = AutoTokenizer.from_pretrained(directory, **kwargs)
+            self.model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch_dtype, **kwargs)
         self.model.to(device)  # type: ignore[arg-type]
         self.model.eval()
         self.device = device
@@ -243,3 +245,29 @@ class LocalEngine:
                         total += float(logp[i, keep - 1 - k + t, seq[len(seq) - k + t]])
                     out[j][c] = total
         return out
+
+
+@contextlib.contextmanager
+def _quiet_progress_bars() -> Iterator[None]:
+    """Silence transformers' loading bars while a model loads; restore afterwards.
+
+    The GGUF converter calls ``tqdm`` directly (tqdm reads ``TQDM_DISABLE`` only at import), so its module-level
+    name is swapped for a disabled ``tqdm`` for the duration of the load.
+    """
+    import functools
+
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    original = getattr(gguf_utils, "tqdm", None)
+    hf_logging.disable_progress_bar()
+    if original is not None:
+        gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        if original is not None:
+            gguf_utils.tqdm = original
+        if enabled:
+            hf_logging.enable_progress_bar()

@@ -99,6 +99,9 @@ class RunConfig:
     """Give up retrying a request after this long in total."""
     model_options: dict[str, Any] = field(default_factory=dict)
     """Backend options (base URLs, batch size, device, ...). Never holds API keys."""
+    task_options: dict[str, Any] = field(default_factory=dict)
+    """Options passed to the task loader (e.g. ``n_per_level``, ``levels`` of a generated task; ``target`` of
+    a Model-Written-Evals file)."""
 
     def __post_init__(self) -> None:
         for name in ("n_contexts", "samples_per_context"):
