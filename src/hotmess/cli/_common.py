@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
+from hotmess.data._paths import prepare_output
 from hotmess.errors import InputError
 
 __all__ = ["console", "err_console", "fmt", "write_results"]
@@ -30,12 +31,12 @@ def fmt(x: float | None, digits: int = 3) -> str:
 def write_results(data: dict[str, Any], frame: pd.DataFrame | None, path: Path) -> None:
     """Write results as JSON (``.json``) or a table (``.csv``/``.parquet``) by the file's suffix."""
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix not in (".json", ".csv", ".parquet", ".pq") or (suffix != ".json" and frame is None):
+        raise InputError(f"cannot write results to {path}", hint="use a .json, .csv or .parquet file name")
+    prepare_output(path, what="results")
     if suffix == ".json":
         path.write_text(json.dumps(data, indent=2, allow_nan=False, default=str) + "\n")
     elif suffix == ".csv" and frame is not None:
         frame.to_csv(path, index=False)
-    elif suffix in (".parquet", ".pq") and frame is not None:
+    elif frame is not None:
         frame.to_parquet(path, index=False)
-    else:
-        raise InputError(f"cannot write results to {path}", hint="use a .json, .csv or .parquet file name")

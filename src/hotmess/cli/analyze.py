@@ -67,8 +67,8 @@ def analyze(
         raise ConfigError(f"--ci-level must be in (0, 1), got {level}", hint="e.g. --ci-level 0.95")
     if n_boot < 0:
         raise ConfigError("--n-boot must be ≥ 0", hint="use 0 to skip confidence intervals")
-    if delta <= 0:
-        raise ConfigError("--delta must be > 0", hint="the default is 1e-12")
+    if not 0 < delta < float("inf"):  # also refuses NaN
+        raise ConfigError(f"--delta must be a finite number > 0, got {delta}", hint="the default is 1e-12")
     groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
     df = read_samples(path, run_id=run)
     res = summarize_samples(

@@ -17,6 +17,7 @@ from hotmess.analysis.open_ended import (
     plot_length_analysis,
 )
 from hotmess.cli._common import console, err_console, fmt, write_results
+from hotmess.data._paths import prepare_output
 from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError, InputError
 from hotmess.importers.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
@@ -42,6 +43,16 @@ def embed(
     """Fill the embedding column of open-ended samples; print embedding variance per question and vs length."""
     if length not in LENGTH_COLUMNS:
         raise ConfigError(f"unknown length axis {length!r}", hint=f"use one of {', '.join(LENGTH_COLUMNS)}")
+    if buckets < 1:
+        raise ConfigError(f"--buckets must be ≥ 1, got {buckets}", hint="e.g. --buckets 5")
+    # outputs are checked before any answer is embedded (which may take long or cost money)
+    if out is not None and out.suffix.lower() not in (".json", ".csv", ".parquet", ".pq"):
+        raise ConfigError(f"cannot write results to {out}", hint="use a .json, .csv or .parquet file name")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ConfigError(f"cannot write a plot to {plot}", hint="use a .png, .svg or .pdf file name")
+    for target, what in ((out, "results"), (plot, "plot")):
+        if target is not None:
+            prepare_output(target, what=what, create=False)
     if store.suffix.lower() not in (".sqlite", ".db", ".sqlite3"):
         raise InputError(f"{store} is not a run store", hint="pass the .sqlite store that `hotmess import` wrote")
     with RunStore(store, create=False) as st:

@@ -120,9 +120,12 @@ def _print(report: ImportReport, summary: list[dict[str, Any]], notes: list[str]
         )
 
 
-def _finish(report: ImportReport, store: Path, n_boot: int, as_json: bool) -> None:
-    if n_boot < 0:
+def _check_n_boot(n_boot: int) -> None:
+    if n_boot < 0:  # before importing: a bad option must not leave a store behind
         raise ConfigError("--n-boot must be ≥ 0", hint="use 0 to skip confidence intervals")
+
+
+def _finish(report: ImportReport, store: Path, n_boot: int, as_json: bool) -> None:
     summary, notes = summarize_import(store, report, n_boot=n_boot)
     if as_json:
         typer.echo(json.dumps({"import": report.to_dict(), "summary": summary, "notes": notes}, indent=2, default=str))
@@ -147,6 +150,7 @@ def inspect_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Import Inspect logs: one sample per (sample id, epoch)."""
+    _check_n_boot(n_boot)
     if kind not in ("auto", "multiple-choice", "open-ended", "test-vector"):
         raise ConfigError(f"unknown kind {kind!r}", hint="use auto, multiple-choice, open-ended or test-vector")
     if reader not in ("auto", "inspect", "builtin"):
@@ -182,6 +186,7 @@ def lm_eval_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Import lm-evaluation-harness sample logs: every element of resps is a sample."""
+    _check_n_boot(n_boot)
     counter = hf_token_counter(tokenizer, gguf_file=gguf_file) if tokenizer is not None else None
     report = import_lm_eval(
         files,

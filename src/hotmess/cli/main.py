@@ -104,16 +104,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Click's usage errors: typer ≥ 0.2x vendors click (its errors derive from ``typer.TyperException``)."""
-    import click
-
-    vendored = getattr(typer, "TyperException", None)
-    return (click.ClickException,) + ((vendored,) if isinstance(vendored, type) else ())
+    kinds = [k for k in (getattr(typer, "TyperException", None), _click_attr("ClickException")) if k]
+    return tuple(kinds)
 
 
 def _abort_errors() -> tuple[type[BaseException], ...]:
-    import click
+    return tuple(k for k in (typer.Abort, _click_attr("Abort")) if k)
 
-    return (click.exceptions.Abort, typer.Abort)
+
+def _click_attr(name: str) -> type[BaseException] | None:
+    try:
+        import click
+    except ImportError:  # typer ≥ 0.2x does not need click
+        return None
+    kind: type[BaseException] | None = getattr(click.exceptions, name, None)
+    return kind
 
 
 def _usage_message(exc: Exception) -> str:

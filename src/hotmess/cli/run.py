@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,20 @@ def run(
     """Sample MODEL on TASK: contexts × samples per question, every sample stored exactly once."""
     opts = _options(option)
     if base_url:
-        opts["base_urls"] = list(base_url)
+        backend = model.strip().lower().partition(":")[0]
+        if backend in ("local", "smollm2"):
+            raise ConfigError(
+                f"--base-url does not apply to {model}", hint="use it with openai:MODEL or anthropic:MODEL"
+            )
+        if backend == "anthropic":  # one endpoint, no replicas
+            if len(base_url) > 1:
+                raise ConfigError("the anthropic backend takes one --base-url", hint="give --base-url once")
+            opts["base_url"] = base_url[0]
+        else:
+            opts["base_urls"] = list(base_url)
     if api_key_env:
+        if not os.environ.get(api_key_env, "").strip():  # asked for by name: never silently send no key
+            raise ConfigError(f"--api-key-env {api_key_env} is not set", hint=f"export {api_key_env}=<your key>")
         opts["api_key_env"] = api_key_env
     config = RunConfig(
         model=model,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hotmess.data._paths import prepare_output
 from hotmess.data.schema import COLUMNS, LIST_COLUMNS
 from hotmess.data.store import RunStore
 from hotmess.errors import InputError
@@ -339,11 +340,16 @@ def write_samples(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a samples table to a store (merging, exactly once), Parquet, CSV or JSONL, by suffix."""
     p = Path(path)
     suffix = p.suffix.lower()
-    p.parent.mkdir(parents=True, exist_ok=True)
+    if suffix not in STORE_SUFFIXES + _TABLE_SUFFIXES[:-1]:
+        raise InputError(
+            f"{p}: unsupported output type '{suffix}'",
+            hint=f"use one of {', '.join(STORE_SUFFIXES + _TABLE_SUFFIXES[:-1])}",
+        )
     if suffix in STORE_SUFFIXES:
         with RunStore(p) as store:
             store.write(df.to_dict("records"))
         return p
+    prepare_output(p, what="samples file")
     out = df.copy()
     if suffix in (".parquet", ".pq"):
         for c in LIST_COLUMNS:
@@ -353,13 +359,8 @@ def write_samples(df: pd.DataFrame, path: str | Path) -> Path:
         for c in LIST_COLUMNS:
             out[c] = [None if v is None else json.dumps([None if _isnan(x) else x for x in v]) for v in out[c]]
         out.to_csv(p, index=False)
-    elif suffix in (".jsonl", ".ndjson"):
+    else:  # .jsonl, .ndjson
         out.to_json(p, orient="records", lines=True, force_ascii=False)
-    else:
-        raise InputError(
-            f"{p}: unsupported output type '{suffix}'",
-            hint=f"use one of {', '.join(STORE_SUFFIXES + _TABLE_SUFFIXES[:-1])}",
-        )
     return p
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from hotmess.data._paths import prepare_output
 from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
 from hotmess.errors import StoreError
 
@@ -27,6 +28,7 @@ SCHEMA_VERSION = 1
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "list": "TEXT"}
 _NOT_NULL = {*KEY_COLUMNS, "n_options", "correct", "answer", "valid"}
+_SAMPLE_FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 
 
 def _ddl() -> str:
@@ -96,7 +98,12 @@ class RunStore:
         if not self.path.exists():
             if not create:
                 raise StoreError(f"run store {self.path} does not exist", hint="check the path")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.suffix.lower() in _SAMPLE_FILE_SUFFIXES:  # never a SQLite file under a table's name
+                raise StoreError(
+                    f"{self.path} is named like a samples file, not a run store",
+                    hint="give the run store a .sqlite name (export samples later with `hotmess convert`)",
+                )
+            prepare_output(self.path, what="run store", error=StoreError)
         try:
             self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -195,26 +202,14 @@ class RunStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {', '.join(KEY_COLUMNS)}"
-        df = pd.read_sql_query(sql, self._conn, params=args)
-        for c in LIST_COLUMNS:
-            df[c] = [_decode_list(v) for v in df[c]]
-        df["valid"] = df["valid"].astype(bool)
-        for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
-            df[c] = df[c].astype("Int64")
-        return df
+        return _decode_frame(pd.read_sql_query(sql, self._conn, params=args))
 
     def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
         """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
-        total = len(self)
-        for offset in range(0, total, batch_size):
-            sql = (
-                f"SELECT {', '.join(COLUMNS)} FROM samples ORDER BY {', '.join(KEY_COLUMNS)} "
-                f"LIMIT {batch_size} OFFSET {offset}"
-            )
-            df = pd.read_sql_query(sql, self._conn)
-            for c in LIST_COLUMNS:
-                df[c] = [_decode_list(v) for v in df[c]]
-            yield df
+        sql = f"SELECT {', '.join(COLUMNS)} FROM samples ORDER BY {', '.join(KEY_COLUMNS)}"
+        for df in pd.read_sql_query(sql, self._conn, chunksize=batch_size):  # one query, read in chunks
+            if not df.empty:  # an empty store gives one empty chunk
+                yield _decode_frame(df)
 
     # -- runs and questions ---------------------------------------------------------------------------------
     def save_run(self, run_id: str, config: Mapping[str, Any], *, status: str = "running") -> None:
@@ -266,6 +261,16 @@ class RunStore:
         df["options"] = [json.loads(v) if v else [] for v in df["options"]]
         df["metadata"] = [json.loads(v) if v else {} for v in df["metadata"]]
         return df
+
+
+def _decode_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows read from the samples table with the schema's dtypes: lists decoded, ``valid`` bool, counts Int64."""
+    for c in LIST_COLUMNS:
+        df[c] = [_decode_list(v) for v in df[c]]
+    df["valid"] = df["valid"].astype(bool)
+    for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
+        df[c] = df[c].astype("Int64")
+    return df
 
 
 def _plain(v: Any, kind: str) -> Any:

@@ -176,13 +176,14 @@ def import_lm_eval(paths: Sequence[str | Path], store: str | Path | RunStore, **
     --------
     >>> report = import_lm_eval(["out/"], "runs.sqlite")  # doctest: +SKIP
     """
-    files = check_paths(paths, (".jsonl",), "lm-eval samples files")
-    files = [f for f in files if f.suffix == ".jsonl"]
+    files = check_paths(paths, (".jsonl",), "lm-eval samples files")  # a file of another type is refused
     return write_imported(store, [read_lm_eval_samples(f, **options) for f in files])
 
 
 def hf_token_counter(path: str | Path, *, gguf_file: str | None = None) -> Callable[[str], int]:
     """Token counter from a local Hugging Face tokenizer (offline; ``gguf_file`` for GGUF checkpoints)."""
+    if not Path(path).is_dir():
+        raise InputError(f"tokenizer path {path} is not a folder", hint="pass a local Hugging Face model folder")
     try:
         from transformers import AutoTokenizer
     except ImportError:
@@ -193,7 +194,10 @@ def hf_token_counter(path: str | Path, *, gguf_file: str | None = None) -> Calla
     try:
         tok = AutoTokenizer.from_pretrained(str(path), **kwargs)
     except Exception as exc:
-        raise InputError(f"no tokenizer could be loaded from {path}: {exc}", hint="pass a local model folder") from None
+        reason = " ".join(str(exc).split())[:300]  # transformers' messages span lines
+        raise InputError(
+            f"no tokenizer could be loaded from {path}: {reason}", hint="pass a local model folder"
+        ) from None
 
     def count(text: str) -> int:
         return len(tok(text, add_special_tokens=False)["input_ids"])

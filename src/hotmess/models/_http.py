@@ -100,6 +100,11 @@ def validate_base_url(url: str) -> str:
             f"invalid base URL {url!r}: expected http(s)://host[:port]/...",
             hint="pass a base URL such as http://localhost:8000/v1",
         )
+    if parts.username is not None or parts.password is not None:  # the URL is saved with runs and shown in errors
+        raise BackendError(
+            f"the base URL of {parts.hostname} carries credentials (user:password@)",
+            hint="drop them from the URL and put the key in an environment variable (api_key_env)",
+        )
     return url.strip().rstrip("/")
 
 

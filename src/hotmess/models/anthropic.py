@@ -16,7 +16,7 @@ from typing import Any
 
 from hotmess.errors import BackendError, ConfigError
 from hotmess.models._http import HTTPTransport, check_request, gather_all, read_api_key
-from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
+from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
 
 __all__ = ["ANTHROPIC_BASE_URL", "AnthropicConfig", "AnthropicProvider"]
 
@@ -69,10 +69,7 @@ class AnthropicProvider(Provider):
     """
 
     def __init__(self, model: str, **options: Any) -> None:
-        try:
-            config = AnthropicConfig(model=model, **options)
-        except TypeError as exc:
-            raise ConfigError(f"invalid option for the anthropic backend: {exc}") from None
+        config = make_config(AnthropicConfig, "anthropic", model=model, **options)
         if config.max_concurrency < 1:
             raise ConfigError(f"max_concurrency must be >= 1; got {config.max_concurrency}")
         self.config = config

@@ -9,15 +9,45 @@ malformed response) is retried by the runner with backoff; anything else -- typi
 from __future__ import annotations
 
 import abc
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from hotmess.errors import ConfigError
 
 __all__ = [
     "Completion",
     "GenerateRequest",
     "Provider",
     "RetryableError",
+    "make_config",
 ]
+
+C = TypeVar("C")
+
+
+def make_config(cls: type[C], backend: str, **values: Any) -> C:
+    """``cls(**values)`` for a backend's config dataclass; an unknown option is a one-line ConfigError.
+
+    Examples
+    --------
+    >>> @dataclass
+    ... class Cfg:
+    ...     model: str
+    ...     timeout_s: float = 60.0
+    >>> try:
+    ...     make_config(Cfg, "demo", model="m", timeout=5)
+    ... except ConfigError as err:
+    ...     print(err)
+    unknown option timeout for the demo backend (use one of model, timeout_s)
+    """
+    known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown option {', '.join(unknown)} for the {backend} backend", hint=f"use one of {', '.join(known)}"
+        )
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from hotmess.errors import BackendError, ConfigError
-from hotmess.models.base import Completion, GenerateRequest, Provider
+from hotmess.models.base import Completion, GenerateRequest, Provider, make_config
 
 if TYPE_CHECKING:
     from hotmess.models._local_engine import LocalEngine
@@ -213,10 +213,7 @@ class LocalProvider(Provider):
     """
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
-        try:
-            config = LocalConfig(path=str(path), **options)
-        except TypeError as exc:
-            raise ConfigError(f"invalid option for the local backend: {exc}") from None
+        config = make_config(LocalConfig, "local", path=str(path), **options)
         if config.max_batch_size < 1:
             raise ConfigError(f"max_batch_size must be >= 1; got {config.max_batch_size}")
         if config.score_mode not in ("auto", "next_token", "continuation"):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from hotmess.errors import BackendError, ConfigError
 from hotmess.models._http import HTTPTransport, Routing, check_request, gather_all, read_api_key
-from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
+from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
 
 __all__ = ["OPENAI_BASE_URL", "OpenAICompatConfig", "OpenAICompatProvider"]
 
@@ -114,10 +114,7 @@ class OpenAICompatProvider(Provider):
         if isinstance(base_urls, str):
             base_urls = [base_urls]
         urls = tuple(base_urls) if base_urls else ((base_url,) if base_url else (OPENAI_BASE_URL,))
-        try:
-            config = OpenAICompatConfig(model=model, base_urls=urls, **options)
-        except TypeError as exc:
-            raise ConfigError(f"invalid option for the openai backend: {exc}") from None
+        config = make_config(OpenAICompatConfig, "openai", model=model, base_urls=urls, **options)
         _validate_config(config)
         self.config = config
         self._key = read_api_key(config.api_key_env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -51,6 +52,20 @@ class Budget:
         raise ConfigError(
             f"unknown budget {text!r}", hint="use low, medium, high, think:N (thinking tokens) or tokens:N"
         )
+
+
+_SECRET_NAMES = ("key", "token", "secret", "password", "authorization")
+
+
+def _secret_keys(options: Any) -> bool:
+    """Whether a (nested) option name looks like it holds a credential (``extra_body={"api_key": ...}`` too)."""
+    if isinstance(options, dict):
+        return any(
+            (isinstance(k, str) and k.lower().endswith(_SECRET_NAMES)) or _secret_keys(v) for k, v in options.items()
+        )
+    if isinstance(options, list | tuple):
+        return any(_secret_keys(v) for v in options)
+    return False
 
 
 @dataclass(frozen=True)
@@ -107,18 +122,31 @@ class RunConfig:
         for name in ("n_contexts", "samples_per_context"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1", hint="see `hotmess run --help`")
+        if self.seed < 0:  # checked here, before the store is created
+            raise ConfigError(f"seed must be ≥ 0, got {self.seed}", hint="e.g. --seed 0")
         if self.k_shot < 0:
             raise ConfigError("k_shot must be ≥ 0", hint="use 0 for zero-shot prompts")
         if self.scoring not in ("generate", "loglik"):
             raise ConfigError(f"unknown scoring {self.scoring!r}", hint="use generate or loglik")
-        if self.temperature < 0:
-            raise ConfigError("temperature must be ≥ 0", hint="e.g. --temperature 1.0")
+        if not 0 <= self.temperature < math.inf:  # also refuses NaN
+            raise ConfigError(f"temperature must be a finite number ≥ 0, got {self.temperature}", hint="e.g. 1.0")
         if self.max_tokens < 1:
             raise ConfigError("max_tokens must be ≥ 1", hint="e.g. --max-tokens 512")
+        # a negative limit would slice off the last questions; caps ≤ 0 would stop before the first sample
+        for name in ("limit", "max_samples", "max_total_tokens", "concurrency"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be ≥ 1, got {value}", hint="leave it out for no limit")
+        for name in ("max_cost", "price_per_mtok"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < math.inf:
+                raise ConfigError(f"{name} must be a finite number ≥ 0, got {value}", hint="e.g. 2.5")
+        if self.max_retries < 0 or not self.max_retry_seconds > 0:
+            raise ConfigError("max_retries must be ≥ 0 and max_retry_seconds > 0", hint="e.g. --retries 6")
         labels = [b.label for b in self.budgets]
         if len(set(labels)) != len(labels) or not labels:
             raise ConfigError("budgets must be distinct and non-empty", hint="list each budget once")
-        if any(k.lower().endswith(("key", "token", "secret")) for k in self.model_options):
+        if _secret_keys(self.model_options):  # options are saved with the run: a key here would leak into the store
             raise ConfigError("API keys cannot be passed as options", hint="set them in the environment instead")
 
     @property

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hotmess.data.schema import Sample
@@ -413,7 +414,10 @@ async def _progress(r: _Run, *, enabled: bool) -> AsyncIterator[None]:
         TimeRemainingColumn(),
         TextColumn("{task.fields[faults]}"),
     )
-    with Progress(*cols, transient=False) as bar:
+    console = Console(stderr=True)
+    if not console.is_terminal:  # logs and CI: one full-width line at the end instead of a truncated one
+        console = Console(stderr=True, width=120)
+    with Progress(*cols, transient=False, console=console) as bar:
         tid = bar.add_task(f"{r.provider.name} · {r.task.name}", total=None, rate="-", faults="")
         t0 = time.monotonic()
         count = 0

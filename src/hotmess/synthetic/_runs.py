@@ -74,7 +74,12 @@ def check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> None
         raise ConfigError(f"--out {out_dir} is a file", hint="give a directory (it is created if missing)")
     cfg_path = out_dir / "config.json"
     if resume and cfg_path.exists():
-        saved = json.loads(cfg_path.read_text())["config"]
+        try:
+            saved = json.loads(cfg_path.read_text())["config"]
+        except (ValueError, KeyError, TypeError):  # truncated or foreign config.json
+            raise ConfigError(
+                f"{cfg_path} is not the config of a hotmess synthetic run", hint="choose a fresh --out"
+            ) from None
         if saved != json.loads(json.dumps(config.to_dict())):
             raise ConfigError(
                 f"{out_dir} holds a run with a different config",

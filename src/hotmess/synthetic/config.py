@@ -7,6 +7,7 @@ checkpoint and result, and :meth:`ExperimentConfig.from_dict` reads it back.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,6 +73,8 @@ class DataConfig:
             raise ValueError("n_trajectories: expected >= 2 and trajectory_steps >= 1")
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ValueError(f"heldout_fraction: expected in (0, 1), got {self.heldout_fraction}")
+        if isinstance(self.precision, bool) or not isinstance(self.precision, int) or not 0 <= self.precision <= 12:
+            raise ValueError(f"precision: expected an integer in [0, 12], got {self.precision!r}")  # the tokenizer's
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,10 @@ class TrainConfig:
             raise ValueError("steps and batch_size: expected >= 1")
         if self.warmup_steps < 0 or self.eval_every < 1 or self.checkpoint_every < 1 or self.eval_pairs < 1:
             raise ValueError("warmup_steps >= 0, eval_every, checkpoint_every and eval_pairs >= 1 expected")
+        if not 0 < self.max_lr < math.inf or not 0 <= self.min_lr_ratio <= 1:  # NaN fails both
+            raise ValueError(f"max_lr: expected a finite number > 0 (got {self.max_lr}), min_lr_ratio in [0, 1]")
+        if not (self.weight_decay >= 0 and self.grad_clip >= 0):
+            raise ValueError("weight_decay and grad_clip: expected >= 0")
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,7 @@ class RolloutConfig:
     def __post_init__(self) -> None:
         if self.n_starts < 2 or self.n_steps < 1 or self.rollouts_per_start < 1 or self.batch_size < 0:
             raise ValueError("rollout: need n_starts >= 2, n_steps >= 1, rollouts_per_start >= 1")
-        if self.temperature < 0:
+        if not 0 <= self.temperature < math.inf:  # NaN too
             raise ValueError(f"temperature: expected >= 0, got {self.temperature}")
         if self.temperature == 0 and self.rollouts_per_start > 1:
             raise ValueError("rollouts_per_start > 1 needs temperature > 0 (greedy rollouts are identical)")

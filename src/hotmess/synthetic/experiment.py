@@ -137,6 +137,8 @@ def run_experiment(
     """
     if threads < 0:
         raise ConfigError(f"threads: expected >= 0, got {threads}", hint="use 0 for torch's default")
+    if jobs < 0:  # checked before --out is written (a half-made --out would refuse the corrected command)
+        raise ConfigError(f"jobs: expected >= 0, got {jobs}", hint="use 0 for automatic")
     with torch_threads(threads):
         return _run(config, out_dir, device=device, resume=resume, progress=progress, jobs=jobs)
 
@@ -148,8 +150,13 @@ def _run(
     out = Path(out_dir)
     check_out_dir(out, config, resume)
     dev = resolve_device(device)
-    for sub in ("checkpoints", "rollouts", "plots"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+    try:
+        for sub in ("checkpoints", "rollouts", "plots"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file where a folder of the path should be
+        raise ConfigError(
+            f"cannot create --out {out}: {exc.strerror or type(exc).__name__}", hint="give a writable directory"
+        ) from None
     run_info = {
         "config": config.to_dict(),
         "device": str(dev),
