@@ -326,7 +326,16 @@ def _mc_rows(
         finite = np.isfinite(ll[r])
         row = {**base, "question_id": str(rec["doc_id"]), "sample_index": r, "n_options": C, "correct": correct}
         if not finite.any() or np.isnan(ll[r]).any():
-            rows.append({**row, "answer": -1, "valid": False, "raw_output": json.dumps(ll[r].tolist())})
+            # a broken score is a failure of the harness, not an answer: an error row, never scored
+            rows.append(
+                {
+                    **row,
+                    "answer": -1,
+                    "valid": False,
+                    "raw_output": json.dumps([None if np.isnan(x) else float(x) for x in ll[r]]),
+                    "error": "lm-eval log-likelihoods are NaN or all -inf",
+                }
+            )
             continue
         z = np.where(finite, ll[r] - ll[r][finite].max(), -np.inf)
         probs = np.exp(z) / np.exp(z).sum()

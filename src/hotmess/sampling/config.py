@@ -14,6 +14,30 @@ from hotmess.errors import ConfigError
 __all__ = ["Budget", "RunConfig"]
 
 
+#: The ``hotmess run`` option of each config field, so that errors name what the user typed.
+_FLAGS = {
+    "n_contexts": "--contexts",
+    "samples_per_context": "--samples",
+    "k_shot": "--k-shot",
+    "max_tokens": "--max-tokens",
+    "limit": "--limit",
+    "max_samples": "--max-samples",
+    "max_total_tokens": "--max-total-tokens",
+    "concurrency": "--concurrency",
+    "max_cost": "--max-cost",
+    "price_per_mtok": "--price-per-mtok",
+    "max_retries": "--retries",
+    "seed": "--seed",
+    "temperature": "--temperature",
+}
+
+
+def _name(field_name: str) -> str:
+    """``n_contexts (--contexts)``: the field and its command-line option."""
+    flag = _FLAGS.get(field_name)
+    return f"{field_name} ({flag})" if flag else field_name
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-")[:40]
 
@@ -121,28 +145,30 @@ class RunConfig:
     def __post_init__(self) -> None:
         for name in ("n_contexts", "samples_per_context"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1", hint="see `hotmess run --help`")
+                raise ConfigError(f"{_name(name)} must be at least 1", hint="see `hotmess run --help`")
         if self.seed < 0:  # checked here, before the store is created
-            raise ConfigError(f"seed must be ≥ 0, got {self.seed}", hint="e.g. --seed 0")
+            raise ConfigError(f"{_name('seed')} must be ≥ 0, got {self.seed}", hint="e.g. --seed 0")
         if self.k_shot < 0:
-            raise ConfigError("k_shot must be ≥ 0", hint="use 0 for zero-shot prompts")
+            raise ConfigError(f"{_name('k_shot')} must be ≥ 0", hint="use 0 for zero-shot prompts")
         if self.scoring not in ("generate", "loglik"):
             raise ConfigError(f"unknown scoring {self.scoring!r}", hint="use generate or loglik")
         if not 0 <= self.temperature < math.inf:  # also refuses NaN
-            raise ConfigError(f"temperature must be a finite number ≥ 0, got {self.temperature}", hint="e.g. 1.0")
+            raise ConfigError(
+                f"{_name('temperature')} must be a finite number ≥ 0, got {self.temperature}", hint="e.g. 1.0"
+            )
         if self.max_tokens < 1:
-            raise ConfigError("max_tokens must be ≥ 1", hint="e.g. --max-tokens 512")
+            raise ConfigError(f"{_name('max_tokens')} must be ≥ 1", hint="e.g. --max-tokens 512")
         # a negative limit would slice off the last questions; caps ≤ 0 would stop before the first sample
         for name in ("limit", "max_samples", "max_total_tokens", "concurrency"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise ConfigError(f"{name} must be ≥ 1, got {value}", hint="leave it out for no limit")
+                raise ConfigError(f"{_name(name)} must be ≥ 1, got {value}", hint="leave it out for no limit")
         for name in ("max_cost", "price_per_mtok"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < math.inf:
-                raise ConfigError(f"{name} must be a finite number ≥ 0, got {value}", hint="e.g. 2.5")
+                raise ConfigError(f"{_name(name)} must be a finite number ≥ 0, got {value}", hint="e.g. 2.5")
         if self.max_retries < 0 or not self.max_retry_seconds > 0:
-            raise ConfigError("max_retries must be ≥ 0 and max_retry_seconds > 0", hint="e.g. --retries 6")
+            raise ConfigError(f"{_name('max_retries')} must be ≥ 0 and max_retry_seconds > 0", hint="e.g. --retries 6")
         labels = [b.label for b in self.budgets]
         if len(set(labels)) != len(labels) or not labels:
             raise ConfigError("budgets must be distinct and non-empty", hint="list each budget once")
