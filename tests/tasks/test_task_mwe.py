@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,15 @@ import pytest
 from hotmess.errors import ConfigError, InputError
 from hotmess.tasks import load_mwe, load_task, parse_mwe_question
 
-MWE_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "model-written-evals" / "advanced-ai-risk"
+
+def _shared_data() -> Path:
+    """The workspace's shared data: $HOTMESS_SHARED_DATA, ../shared/data beside the checkout, or /work/shared/data."""
+    candidates = [Path(os.environ["HOTMESS_SHARED_DATA"])] if os.environ.get("HOTMESS_SHARED_DATA") else []
+    candidates += [Path(__file__).resolve().parents[3] / "shared" / "data", Path("/work/shared/data")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+MWE_DIR = _shared_data() / "model-written-evals" / "advanced-ai-risk"
 HUMAN = MWE_DIR / "human_generated_evals"
 needs_data = pytest.mark.skipif(not HUMAN.is_dir(), reason="../shared/data/model-written-evals not present")
 
