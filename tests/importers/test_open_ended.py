@@ -103,7 +103,8 @@ def test_test_vectors_by_question_and_summary() -> None:
     assert (pq.loc["a", "bias"], pq.loc["a", "variance"], pq.loc["a", "error"]) == pytest.approx((0.125, 0.125, 0.25))
     assert pq.loc["b", "error"] == 0.0 and pq.loc["b", "resolved"] == 1.0 and pq.loc["a", "resolved"] == 0.5
     assert pq["actions"].to_dict() == {"a": 3.0, "b": 15.0}
-    s = summarize_test_vectors(pq, n_boot=200, rng=1)
+    with pytest.warns(DegenerateWarning, match="resamples were undefined"):  # resamples of only "b": zero error
+        s = summarize_test_vectors(pq, n_boot=200, rng=1)
     assert s.incoherence == pytest.approx(0.5) and s.n_runs == 4 and s.resolved == pytest.approx(0.75)
     assert 0.0 <= s.ci["incoherence"].low <= s.ci["incoherence"].high <= 1.0
     with pytest.warns(DegenerateWarning):
