@@ -114,3 +114,22 @@ def test_survey() -> None:
     assert c["attribute_a"] == "coherence" and c["rho"] == pytest.approx(-8 / 9) and c["n_entities"] == 4
     with pytest.raises(InputError, match="rank"):
         survey_analysis(pd.DataFrame({"entity": ["a"], "rater": [1], "attribute": ["x"]}))
+
+
+def test_empty_markers_are_refused_not_counted() -> None:
+    # an empty alternative in the pattern would match between characters: "" → 1, "a, b" → 2, ...
+    with pytest.raises(ValueError, match="markers"):
+        backtracking_markers(["Hello, world.", ""], markers=[])
+    assert backtracking_markers(["Hello, wait world.", ""], markers=["wait", ""]).tolist() == [1, 0]
+
+
+def test_survey_refuses_a_rater_ranking_the_same_entity_twice() -> None:
+    import pandas as pd
+
+    from hotmess.analysis import survey_analysis
+    from hotmess.errors import InputError
+
+    rows = [("a", "r1", "intelligence", 1), ("b", "r1", "intelligence", 2), ("a", "r1", "intelligence", 2)]
+    df = pd.DataFrame(rows, columns=["entity", "rater", "attribute", "rank"])
+    with pytest.raises(InputError, match="twice"):
+        survey_analysis(df)

@@ -54,3 +54,10 @@ def test_parse_param_count(name: str, n: float | None) -> None:
 
 def test_mapping_overrides_names() -> None:
     assert param_counts(["qwen3-8b", "x"], {"qwen3-8b": 7.6e9}) == {"qwen3-8b": 7.6e9}
+
+
+def test_steep_fit_over_a_narrow_range_does_not_overflow() -> None:
+    # two usable points 29.5 and 30 with very different y: slope ≈ −218, exp(intercept) overflows a float
+    f = fit_power_law([1.5, 29.5, 30.0], [0.0, 0.94982826, 0.02447193])
+    assert f.n_points == 2 and f.exponent == pytest.approx(np.log(0.02447193 / 0.94982826) / np.log(30 / 29.5))
+    assert f.prefactor == np.inf

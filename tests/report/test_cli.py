@@ -72,3 +72,17 @@ def test_report_tables(app: typer.Typer, store: Path, tmp_path: Path) -> None:
 def test_bad_options(app: typer.Typer, store: Path, tmp_path: Path, args: list[str], message: str) -> None:
     res = CliRunner().invoke(app, ["report", str(store), "-o", str(tmp_path / "x"), "--n-boot", "0", *args])
     assert res.exit_code != 0 and isinstance(res.exception, ConfigError) and message in str(res.exception)
+
+
+def test_names_with_rich_markup_are_printed_as_text(app: typer.Typer, store: Path, tmp_path: Path) -> None:
+    # a skip reason quotes the (unknown) reference model; "[/x]" used to crash rich after the report was written
+    out = tmp_path / "r.html"
+    args = ["report", str(store), "-o", str(out), "--n-boot", "0", "--reference-model", "[/x]"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "reference model '[/x]'" in res.output and "report written to" in res.output
+
+
+def test_markers_need_a_word(app: typer.Typer, store: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["report", str(store), "-o", str(tmp_path / "x"), "--n-boot", "0", "--markers", " ,"])
+    assert res.exit_code != 0 and isinstance(res.exception, ConfigError) and "--markers" in str(res.exception)

@@ -104,3 +104,32 @@ def test_tables_export(report: Report, tmp_path: Path, fmt: str) -> None:
     else:
         back = pd.read_parquet(tmp_path / fmt / "length__buckets.parquet")
         pd.testing.assert_frame_equal(back, report.tables()["length__buckets"], check_dtype=False)
+
+
+def test_names_from_data_are_escaped_and_never_parsed_as_tex() -> None:
+    """Model/task/question/budget names reach tables, headings and plot labels: HTML-escaped, never TeX."""
+    evil = "<img src=x onerror=alert(1)> $\\frac{x$"  # invalid TeX: mathtext raised and the section was skipped
+    df = simulate_samples(
+        np.full(8, 0.6), np.full(8, 0.5), kind="answers", lengths=np.linspace(50, 500, 8), rng=0, model=evil
+    )
+    df["task"] = evil
+    df["question_id"] = evil + df["question_id"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = build_report(df, options=ReportOptions(n_boot=20, reference_model=evil, markers=(evil, "wait")))
+    skipped = {s.key for s in rep.sections if s.skipped}
+    assert skipped == {"budgets", "scaling", "survey"}  # a "$" in a plot label used to skip the plotted sections
+    html = render_html(rep, title=evil)
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_custom_markers_reach_every_section(samples: pd.DataFrame) -> None:
+    """With --axis backtracking, budgets and scaling count the report's markers too, not the default ones."""
+    opts = ReportOptions(axis="backtracking", markers=("never-written",), n_boot=0, plots=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = build_report(samples[samples["question_id"] < "q0012"], options=opts)
+    by = {s.key: s for s in rep.sections}
+    assert by["budgets"].skipped is None and by["scaling"].skipped is None
+    assert (by["budgets"].tables["budgets"]["length"] == 0).all()  # the simulated raw outputs say "Wait," only
+    assert (by["scaling"].tables["cells"]["length"] == 0).all()

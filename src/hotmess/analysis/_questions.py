@@ -24,6 +24,7 @@ __all__ = [
     "LENGTH_AXES",
     "RATIO_METRICS",
     "STATS",
+    "UNIT",
     "aggregate",
     "check_metric",
     "decompose_frame",
@@ -41,6 +42,8 @@ RATIO_METRICS = ("kl", "brier", "hard-kl")
 
 STATS = ("bias", "variance", "error", "incoherence", "accuracy")
 KEY = ["task", "question_id"]
+UNIT = ["model", "budget", *KEY]
+"""A question answered by one model under one budget: the unit every analysis decomposes, whatever ``by`` is."""
 
 
 def check_metric(metric: str) -> None:
@@ -76,12 +79,15 @@ def sample_lengths(df: pd.DataFrame, axis: str, *, markers: Sequence[str] | None
 def decompose_frame(
     frame: pd.DataFrame, metric: str, *, delta: float = DEFAULT_DELTA, unbiased: bool = False
 ) -> pd.DataFrame:
-    """Per-question bias, variance, error, accuracy of one group's scored samples (keyed by task, question)."""
-    arrays, info = to_arrays(frame, question_key=KEY)
+    """Per-unit bias, variance, error, accuracy of scored samples (keyed by :data:`UNIT`: model, budget, question).
+
+    Samples of different models or budgets are never pooled into one question, even within one group.
+    """
+    arrays, info = to_arrays(frame, question_key=UNIT)
     # to_arrays may return the key columns unnamed (pandas versions differ); they come first, in key order.
-    info = info.set_axis([*KEY, *info.columns[len(KEY) :]], axis=1)
+    info = info.set_axis([*UNIT, *info.columns[len(UNIT) :]], axis=1)
     d = decompose(arrays, metric, delta=delta, unbiased=unbiased)
-    out = info[KEY].copy()
+    out = info[UNIT].copy()
     out["n_samples"] = arrays.n_samples
     out["n_invalid"] = arrays.n_invalid
     out["bias"] = d.bias
@@ -101,10 +107,11 @@ def question_frame(
     unbiased: bool = False,
     markers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per (group, question): bias, variance, error, accuracy, samples, mean ``length`` on ``axis``.
+    """One row per unit (model, budget, question): bias, variance, error, accuracy, samples, mean ``length``.
 
     Error rows and non-multiple-choice rows are dropped first; a question's length is the mean over its
-    samples with a known length (NaN if none).
+    samples with a known length on ``axis`` (NaN if none). ``by`` only says which units are analysed together:
+    a question answered by two models is two units, whatever ``by`` is.
     """
     check_metric(metric)
     by = check_by(by)
@@ -112,20 +119,10 @@ def question_frame(
     if scored.empty:
         raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
     scored = scored.assign(_length=sample_lengths(scored, axis, markers=markers).to_numpy())
-    parts = []
-    for keys, frame in scored.groupby(by, sort=True) if by else [((), scored)]:
-        q = decompose_frame(frame, metric, delta=delta, unbiased=unbiased)
-        lengths = frame.groupby(KEY, sort=False)["_length"].mean().rename("length").reset_index()
-        lengths[KEY] = lengths[KEY].astype(str)
-        q = q.merge(lengths, on=KEY, how="left")
-        labels = keys if isinstance(keys, tuple) else (keys,)
-        for col, val in reversed(list(zip(by, labels, strict=True))):
-            if col not in q.columns:
-                q.insert(0, col, str(val))
-        parts.append(q)
-    out = pd.concat(parts, ignore_index=True)
-    front = [c for c in ("model", "budget", "task") if c in by]
-    return out[front + [c for c in out.columns if c not in front]]
+    q = decompose_frame(scored, metric, delta=delta, unbiased=unbiased)
+    lengths = scored.groupby(UNIT, sort=False)["_length"].mean().rename("length").reset_index()
+    lengths[UNIT] = lengths[UNIT].astype(str)
+    return q.merge(lengths, on=UNIT, how="left")
 
 
 def groups_of(q: pd.DataFrame, by: Sequence[str]) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:

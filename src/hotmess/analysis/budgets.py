@@ -45,6 +45,7 @@ def budget_effects(
     common_questions: bool = True,
     delta: float = DEFAULT_DELTA,
     unbiased: bool = False,
+    markers: Sequence[str] | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
@@ -55,7 +56,7 @@ def budget_effects(
     ----------
     df
         Samples in the hotmess schema with a ``budget`` label per sample.
-    metric, axis, delta, unbiased
+    metric, axis, delta, unbiased, markers
         As in :func:`hotmess.analysis.incoherence_vs_length`.
     common_questions
         Keep only questions a model answered under every one of its budgets (the same questions, as the
@@ -79,13 +80,23 @@ def budget_effects(
     ['low', 'high']
     """
     gen = np.random.default_rng(rng)
-    q = question_frame(df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased)
+    q = question_frame(
+        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased, markers=markers
+    )
     if common_questions:
         n_budgets = q.groupby("model")["budget"].transform("nunique")
         seen = q.groupby(["model", *KEY])["budget"].transform("nunique")
         q = q[seen == n_budgets]
     over = natural_overthinking(
-        df, metric=metric, axis=axis, delta=delta, unbiased=unbiased, n_boot=n_boot, level=level, rng=gen
+        df,
+        metric=metric,
+        axis=axis,
+        delta=delta,
+        unbiased=unbiased,
+        markers=markers,
+        n_boot=n_boot,
+        level=level,
+        rng=gen,
     )
     over = over[over["half"] == "long − short"] if not over.empty else over
     rows = []

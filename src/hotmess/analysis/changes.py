@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hotmess.analysis._questions import KEY, check_by
+from hotmess.analysis._questions import UNIT, check_by
 from hotmess.analysis.structure import _wilson
 from hotmess.data.frames import scored_samples
 from hotmess.errors import InputError
@@ -66,7 +66,7 @@ def answer_changes(
     if s.empty:
         raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
     s = s.assign(_ans=np.where(s["valid"].astype(bool), s["answer"].astype(np.int64), -1))
-    qkey = [*by, *KEY]
+    qkey = list(dict.fromkeys([*by, *UNIT]))  # a question of one model under one budget, never pooled
     # Reseeding: per (question, context) with ≥2 samples, do the answers differ?
     per_ctx = s.groupby([*qkey, "context_id"], sort=False)["_ans"].agg(["nunique", "size"])
     per_ctx = per_ctx[per_ctx["size"] >= 2]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from hotmess.analysis._questions import STATS, bootstrap_weights, check_by, interval, weighted_stats
+from hotmess.analysis._questions import STATS, UNIT, bootstrap_weights, check_by, groups_of, interval, weighted_stats
 from hotmess.analysis.fits import fit_power_law, slopes
 from hotmess.data.frames import scored_samples, to_arrays
 from hotmess.errors import InputError
@@ -138,9 +138,8 @@ def ensemble_analysis(
     if scored.empty:
         raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
     rows, fit_rows = [], []
-    for keys, frame in scored.groupby(by, sort=True) if by else [((), scored)]:
-        labels = dict(zip(by, (str(k) for k in (keys if isinstance(keys, tuple) else (keys,))), strict=True))
-        arrays, _ = to_arrays(frame, question_key=["task", "question_id"])
+    for labels, frame in groups_of(scored, by):
+        arrays, _ = to_arrays(frame, question_key=UNIT)
         smin = int(arrays.n_samples.min())
         n_ens = n_ensembles or min(10, max(2, smin // 4))
         use = [e for e in (sizes or _default_sizes(smin, n_ens)) if e >= 1 and e * n_ens <= smin]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -68,7 +67,9 @@ def fit_power_law(x: ArrayLike, y: ArrayLike) -> PowerLawFit:
     resid = ly - (intercept + slope * lx)
     sst = float(((ly - ly.mean()) ** 2).sum())
     r2 = 1.0 - float((resid**2).sum()) / sst if n >= 3 and sst > 0 else float("nan")
-    return PowerLawFit(float(slope), float(math.exp(intercept)), r2, n)
+    with np.errstate(over="ignore"):  # a steep fit over a narrow x range can overflow: prefactor inf, not a crash
+        prefactor = float(np.exp(intercept))
+    return PowerLawFit(float(slope), prefactor, r2, n)
 
 
 def slopes(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:

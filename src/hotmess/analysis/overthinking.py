@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from hotmess.analysis._questions import (
-    KEY,
     STATS,
+    UNIT,
     bootstrap_weights,
     check_by,
     check_metric,
     decompose_frame,
+    groups_of,
     interval,
     sample_lengths,
     weighted_stats,
@@ -31,13 +32,15 @@ HALVES = ("short", "long", "long − short")
 def split_at_median(df: pd.DataFrame, lengths: pd.Series, *, by: Sequence[str] = ("model", "budget")) -> pd.Series:
     """``"short"`` (below the question's median length) or ``"long"`` (at or above) per sample; NaN lengths → NA.
 
+    The median is taken per model, budget and question (and per any further ``by`` column).
+
     Examples
     --------
     >>> df = pd.DataFrame({"model": "m", "budget": "", "task": "t", "question_id": "q"}, index=range(4))
     >>> split_at_median(df, pd.Series([10.0, 40.0, 20.0, 30.0])).tolist()
     ['short', 'long', 'short', 'long']
     """
-    keys = [*by, *KEY]
+    keys = list(dict.fromkeys([*by, *UNIT]))
     med = lengths.groupby([df[k] for k in keys]).transform("median")
     half = pd.Series(np.where(lengths < med, "short", "long"), index=df.index, dtype=object)
     return half.where(lengths.notna())
@@ -101,19 +104,18 @@ def natural_overthinking(
     scored = scored[scored["_half"].notna()]
     gen = np.random.default_rng(rng)
     rows = []
-    for keys, frame in scored.groupby(by, sort=True) if by else [((), scored)]:
-        labels = dict(zip(by, (str(k) for k in (keys if isinstance(keys, tuple) else (keys,))), strict=True))
+    for labels, frame in groups_of(scored, by):
         parts = {}
         for name in ("short", "long"):
             sub = frame[frame["_half"] == name]
             if sub.empty:
                 break
             q = decompose_frame(sub, metric, delta=delta, unbiased=unbiased)
-            ln = sub.groupby(KEY, sort=False)["_length"].mean().rename("length").reset_index()
-            parts[name] = q.merge(ln.astype({k: str for k in KEY}), on=KEY)
+            ln = sub.groupby(UNIT, sort=False)["_length"].mean().rename("length").reset_index()
+            parts[name] = q.merge(ln.astype({k: str for k in UNIT}), on=UNIT)
         if len(parts) < 2:
             continue
-        both = parts["short"].merge(parts["long"], on=KEY, suffixes=("_short", "_long"))
+        both = parts["short"].merge(parts["long"], on=UNIT, suffixes=("_short", "_long"))
         if both.empty:
             continue
         n = len(both)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +93,7 @@ def scaling_analysis(
     axis: str = "output_tokens",
     delta: float = DEFAULT_DELTA,
     unbiased: bool = False,
+    markers: Sequence[str] | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
@@ -113,7 +114,7 @@ def scaling_analysis(
     difficulty
         Alternatively, a table ``task, question_id, difficulty`` (e.g. from
         :func:`difficulty_from_questions`): one group per difficulty level, in sorted order.
-    metric, axis, delta, unbiased
+    metric, axis, delta, unbiased, markers
         As in :func:`hotmess.analysis.incoherence_vs_length`.
     n_boot, level, rng
         Bootstrap over questions, paired across models: a resampled question brings every model's answers.
@@ -134,7 +135,9 @@ def scaling_analysis(
     (``α = −slope``). Variance falling slower than bias (α_v < α_b) means incoherence grows with scale.
     """
     gen = np.random.default_rng(rng)
-    q = question_frame(df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased)
+    q = question_frame(
+        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased, markers=markers
+    )
     sizes = param_counts(sorted(q["model"].unique()), params)
     q = q[q["model"].isin(list(sizes))]
     if len(sizes) < 2:

@@ -20,7 +20,10 @@ _WORD = re.compile(r"\w+")
 
 @lru_cache(maxsize=32)
 def _pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
-    alt = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True))
+    words = [m for m in markers if m.strip()]
+    if not words:  # an empty alternative would match between any two characters and count nonsense
+        raise ValueError(f"markers: expected at least one non-empty word, got {list(markers)}")
+    alt = "|".join(re.escape(m) for m in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
 
 
@@ -34,7 +37,8 @@ def backtracking_markers(
     texts
         Raw model outputs.
     markers
-        Words or phrases to count (whole-word, case-insensitive); default :data:`DEFAULT_MARKERS`.
+        Words or phrases to count (whole-word, case-insensitive); default :data:`DEFAULT_MARKERS`. Empty
+        entries are ignored; a ``ValueError`` is raised when none is left.
     normalize
         Return the share of words that are markers instead of the count (0 for an empty text).
 

@@ -85,6 +85,14 @@ def survey_analysis(df: pd.DataFrame) -> SurveyAnalysis:
     if df["rank"].isna().any():
         raise InputError("survey data has non-numeric ranks", hint="ranks must be numbers")
     df = df.astype({"entity": str, "attribute": str})
+    dup = df.duplicated(subset=["entity", "rater", "attribute"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(
+            f"survey row {i + 1}: rater {df['rater'].iloc[i]!r} ranks {df['entity'].iloc[i]!r} on "
+            f"{df['attribute'].iloc[i]!r} twice",
+            hint="give one rank per rater, entity and attribute (duplicates would shrink the standard errors)",
+        )
     g = df.groupby(["attribute", "entity"], sort=True)["rank"]
     ranks = pd.DataFrame({"mean_rank": g.mean(), "sem": g.sem(ddof=1), "n_raters": g.size()}).reset_index()
     wide = ranks.pivot(index="entity", columns="attribute", values="mean_rank")

@@ -25,7 +25,7 @@ def _table(res: TableSummary) -> Table:
     for name in ("group", "questions", "samples", "bias", "variance", "error"):
         t.add_column(name, justify="left" if name == "group" else "right")
     if ratio:
-        t.add_column("incoherence" + (f" [{level:.0%} CI]" if level else ""), justify="right")
+        t.add_column("incoherence" + (f" [{100 * level:g}% CI]" if level else ""), justify="right")
     t.add_column("accuracy", justify="right")
     t.add_column("invalid", justify="right")
     for labels, s in [({}, o), *res.groups]:

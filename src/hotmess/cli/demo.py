@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from hotmess.cli._common import console, err_console, fmt
 from hotmess.errors import ConfigError
@@ -30,7 +31,7 @@ DEMO_DEFAULTS: dict[str, Any] = {
 }
 """Sized from SmolLM2's measured CPU throughput (≈ 1.5 s per 64-token sample on 2 cores when batched, the
 prompt's prefill costing as much as the decoding, hence zero-shot prompts): 20 questions over 5 difficulty levels
-× 3 contexts × 3 samples = 180 samples, about 5 minutes on 2 cores."""
+× 3 contexts × 3 samples = 180 samples, about 3 minutes on 2 cores."""
 
 
 def demo_config(
@@ -86,7 +87,8 @@ def run_demo(
     store = out / "demo.sqlite"
     stats = execute(cfg, store, progress=progress)
     path = out / "report.html"
-    rep = make_report(store, path, options=ReportOptions(n_boot=n_boot), title="hotmess demo report")
+    # only this run: an earlier demo with other settings in the same folder must not be pooled into it
+    rep = make_report(store, path, options=ReportOptions(n_boot=n_boot), run=stats.run_id, title="hotmess demo report")
     return stats, rep, path
 
 
@@ -119,14 +121,14 @@ def demo(
         seed=seed,
     )
     console.print(
-        f"hotmess demo: {model} on {task}, {contexts} contexts × {samples} samples per question, "
+        f"hotmess demo: {escape(model)} on {escape(task)}, {contexts} contexts × {samples} samples per question, "
         f"up to {max_tokens} tokens each (offline; rerun to resume)"
     )
     start = time.monotonic()
     stats, rep, path = run_demo(out, config=cfg, n_boot=n_boot, progress=not no_progress)
     console.print(
         f"sampled {stats.written} new samples ({stats.already_done} already stored, {stats.invalid} invalid) "
-        f"into {out / 'demo.sqlite'}"
+        f"into {escape(str(out / 'demo.sqlite'))}"
     )
     overview = next((s for s in rep.sections if s.key == "overview" and not s.skipped), None)
     if overview is not None:
@@ -142,7 +144,7 @@ def demo(
     console.print(f"report sections: {', '.join(shown)}")
     if skipped:
         err_console.print(f"[dim]skipped (no data in this run): {', '.join(skipped)}[/]")
-    console.print(f"report written to [bold]{path}[/] (demo took {time.monotonic() - start:.0f}s)")
+    console.print(f"report written to [bold]{escape(str(path))}[/] (demo took {time.monotonic() - start:.0f}s)")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hotmess.analysis import DEFAULT_MARKERS
@@ -96,6 +97,9 @@ def report(
         raise ConfigError(f"--ci-level must be in (0, 1), got {level}", hint="e.g. --ci-level 0.95")
     if n_boot < 0 or buckets < 1 or groups < 1:
         raise ConfigError("--n-boot must be ≥ 0, --buckets and --groups ≥ 1", hint="see hotmess report --help")
+    marker_words = tuple(m.strip() for m in markers.split(",") if m.strip())
+    if not marker_words:
+        raise ConfigError("--markers needs at least one word", hint=f"e.g. --markers {','.join(DEFAULT_MARKERS)}")
     options = ReportOptions(
         metric=metric,
         axis=axis,
@@ -108,11 +112,11 @@ def report(
         level=level,
         seed=seed,
         unbiased=unbiased,
-        markers=tuple(m.strip() for m in markers.split(",") if m.strip()),
+        markers=marker_words,
     )
     rep = make_report(path, out, fmt=fmt, options=options, survey=survey, run=run, title=title)
     console.print(sections_table(rep))
-    console.print(f"report written to [bold]{out}[/]")
+    console.print(f"report written to [bold]{escape(str(out))}[/]")
 
 
 def sections_table(rep: Report) -> Table:
@@ -122,7 +126,7 @@ def sections_table(rep: Report) -> Table:
     t.add_column("status")
     for s in rep.sections:
         if s.skipped:
-            t.add_row(s.title, f"[yellow]skipped[/]: {s.skipped}")
+            t.add_row(s.title, f"[yellow]skipped[/]: {escape(s.skipped)}")  # reasons can quote model names
         else:
             t.add_row(s.title, f"[green]✓[/] {len(s.figures)} plot(s), {len(s.tables)} table(s)")
     return t

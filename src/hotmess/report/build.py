@@ -235,7 +235,7 @@ def build_report(
     def budgets() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
         if df.groupby("model")["budget"].nunique().max() < 2:
             raise InputError("every model was sampled under one budget only", hint="sample with several --budget")
-        t = an.budget_effects(df, axis=o.axis, rng=rng, **common, **boot)
+        t = an.budget_effects(df, axis=o.axis, markers=o.markers, rng=rng, **common, **boot)
         t = t[t.groupby("model")["budget"].transform("nunique") > 1]
         return {"budgets": t}, {"budgets": _fig(o, lambda: plot.plot_budgets(t))}, []
 
@@ -261,6 +261,7 @@ def build_report(
             n_groups=o.n_groups,
             difficulty=diff,
             axis=o.axis,
+            markers=o.markers,
             rng=rng,
             **common,
             **boot,

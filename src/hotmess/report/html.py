@@ -111,7 +111,7 @@ def render_html(report: Report, *, title: str = "hotmess report") -> str:
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">Samples: <code>{_e(report.source)}</code> · metric {_e(report.options.metric)} · '
         f"length axis {_e(report.options.axis)} · {_e(report.options.n_boot)} bootstrap resamples · "
-        f"{_e(f'{report.options.level:.0%}')} intervals</p>",
+        f"{_e(f'{100 * report.options.level:g}%')} intervals</p>",
         f'<p class="method">{_e(INTRO)}</p>',
         f'<nav><ol>{nav}<li><a href="#examples">Example raw outputs</a></li>'
         '<li><a href="#config">Run configuration</a></li></ol></nav>',

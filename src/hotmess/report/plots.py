@@ -43,6 +43,7 @@ _RC: dict[str, Any] = {
     "grid.alpha": 0.3,
     "figure.dpi": 100,
     "savefig.dpi": 110,
+    "text.parse_math": False,  # labels come from data: a model named "a $x^2$" is text, not TeX (nor a crash)
 }
 
 
