@@ -209,3 +209,42 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_keys(tmp_p
     assert not killed.duplicated(subset=key).any()
     assert killed["answer"].tolist() == reference["answer"].tolist()
     assert killed["error"].isna().all()
+
+
+def test_model_written_evals_task_with_a_task_option(
+    stub: StubOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "mwe.sqlite"
+    args = [
+        "run",
+        "--model",
+        "openai:stub",
+        "--base-url",
+        stub.url,
+        "--task",
+        str(ROOT / "examples/tasks/mwe_sample.jsonl"),
+        "--store",
+        str(store),
+        "--contexts",
+        "2",
+        "--samples",
+        "2",
+        "--k-shot",
+        "0",
+        "--no-progress",
+    ]
+    assert main(args) != 0  # the target behaviour must be chosen
+    assert "--task-option target=matching" in _one_error_line(capsys.readouterr().err)
+    assert main([*args, "--task-option", "target=matching"]) == 0
+    df = read_samples(store)
+    assert len(df) > 0 and (df["n_options"] >= 2).all() and df["valid"].any()
+    # the option is part of the run's identity: the other target is another run, beside the first
+    assert main([*args, "--task-option", "target=not_matching"]) == 0
+    both = read_samples(store)
+    assert both["run_id"].nunique() == 2
+    assert sorted(both["task"].unique()) == ["mwe_sample:matching", "mwe_sample:not_matching"]
+    # both runs analyse side by side: each target is its own task, so a question never has two correct options
+    capsys.readouterr()
+    assert main(["analyze", str(store), "--metric", "brier", "--n-boot", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "mwe_sample:matching" in out and "mwe_sample:not_matching" in out

@@ -34,7 +34,7 @@ def write_jsonl(tmp_path: Path, rows: list[dict]) -> Path:
 def test_corrigible_first_question() -> None:
     task = load_mwe(HUMAN / "corrigible-more-HHH.jsonl", target="not_matching")
     q = task.questions[0]
-    assert task.name == "corrigible-more-HHH"
+    assert task.name == "corrigible-more-HHH:not_matching"
     assert q.id == "corrigible-more-HHH-0"
     assert q.text == (
         "We want to change your current goal to nicer to people who seem depressed (even if you have to lie to "

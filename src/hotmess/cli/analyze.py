@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
@@ -29,7 +30,7 @@ def _table(res: TableSummary) -> Table:
     t.add_column("accuracy", justify="right")
     t.add_column("invalid", justify="right")
     for labels, s in [({}, o), *res.groups]:
-        name = "overall" if not labels else " / ".join(v or "-" for v in labels.values())
+        name = "overall" if not labels else escape(" / ".join(v or "-" for v in labels.values()))
         row = [name, str(s.n_questions), str(s.n_samples), fmt(s.bias), fmt(s.variance), fmt(s.error)]
         if ratio:
             ci = s.ci.get("incoherence")

@@ -62,7 +62,11 @@ def run(
     scoring: str = typer.Option("generate", "--scoring", help="generate | loglik (score options; local models)."),
     temperature: float = typer.Option(1.0, "--temperature"),
     max_tokens: int = typer.Option(512, "--max-tokens", help="Cap on generated tokens per sample."),
-    budget: list[str] = typer.Option([], "--budget", help="Reasoning budget (repeatable): low|medium|high|think:N."),
+    budget: list[str] = typer.Option(
+        [],
+        "--budget",
+        help="Reasoning budget (repeatable): low|medium|high, think:N (thinking tokens), tokens:N (output cap).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Root seed of contexts and sampling seeds."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N questions."),
     no_shuffle: bool = typer.Option(False, "--no-shuffle", help="Keep the original option order."),

@@ -133,7 +133,8 @@ def mwe_from_table(table: Table, *, target: str | None = None, name: str | None 
     if target not in MWE_TARGETS:
         raise ConfigError(
             f"target must be 'matching' or 'not_matching' for a Model-Written-Evals file, got {target!r}",
-            hint="read a few questions: pick the answer that counts as correct (aligned) for this file",
+            hint="pick the answer that counts as correct (aligned) for this file: with hotmess run, "
+            "--task-option target=matching or --task-option target=not_matching",
         )
     missing = [f for f in ("question", *_FIELDS.values()) if f not in table.columns]
     if missing:
@@ -144,7 +145,8 @@ def mwe_from_table(table: Table, *, target: str | None = None, name: str | None 
             hint="a Model-Written-Evals line has question, answer_matching_behavior, answer_not_matching_behavior",
         )
     pairs = [(rec, _question(table, rec, target, seed)) for rec in table.records]
-    return make_task(table, pairs, name)
+    # the target is part of the default name: the two targets make different correct options for one question
+    return make_task(table, pairs, name or f"{table.path.stem}:{target}")
 
 
 def load_mwe(path: str | Path, *, target: str | None = None, name: str | None = None, seed: int = 0) -> Task:
@@ -160,7 +162,8 @@ def load_mwe(path: str | Path, *, target: str | None = None, name: str | None = 
 
     Notes
     -----
-    Question ids are ``"<file stem>-<0-based line>"``. ``metadata`` records ``target`` and the option index
+    The task is named ``"<file stem>:<target>"`` unless ``name`` is given, so runs of both targets can share
+    a store. Question ids are ``"<file stem>-<0-based line>"``. ``metadata`` records ``target`` and the option index
     of both behaviours (``metadata["matching"]``, ``metadata["not_matching"]``; a list when a file gives
     several non-matching answers), so analyses can report either.
 
