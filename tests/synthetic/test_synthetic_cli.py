@@ -49,7 +49,9 @@ def main() -> Iterator:  # type: ignore[type-arg]
 
 def test_cli_runs_end_to_end_and_resumes(main, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "run"
-    assert main(["synthetic", "--out", str(out), *TINY]) == 0
+    assert main(["synthetic", "--out", str(out), *TINY, "--resume"]) == 0  # nothing there yet: a fresh run, said so
+    first = capsys.readouterr()
+    assert "nothing to resume" in first.err and "report:" in first.out
     for name in (
         "config.json",
         "problem.json",
@@ -76,8 +78,6 @@ def test_cli_runs_end_to_end_and_resumes(main, tmp_path: Path, capsys: pytest.Ca
     png = (out / "plots" / "synthetic_rollout.png").read_bytes()
     assert base64.b64encode(png).decode() in html and "<script" not in html
     assert json.loads((out / "config.json").read_text())["config"]["train"]["steps"] == 30
-    assert "report:" in capsys.readouterr().out
-
     ckpt = out / "checkpoints" / "1x8h2.pt"
     mtime = ckpt.stat().st_mtime_ns
     assert main(["synthetic", "--out", str(out), *TINY]) == 2  # not empty, no --resume

@@ -70,6 +70,10 @@ def synthetic(
         start_distribution=start_distribution,
         n_boot=n_boot,
     )
+    if resume and not (out / "config.json").is_file():
+        from hotmess.cli._common import err_console
+
+        err_console.print(f"[yellow]note:[/] nothing to resume in {out}; starting a fresh run there")
     result = run_experiment(config, out, device=device, resume=resume, progress=not quiet, threads=threads, jobs=jobs)
     cols = [
         "model",
