@@ -56,3 +56,25 @@ def test_grouping_never_pools_models(two_coherent_models: pd.DataFrame, by: tupl
     assert (halves["variance"] == 0).all() and (halves["n_questions"] == 12).all()
     assert (ens["variance"] == 0).all()
     assert (changes["share"] == 0).all() and (changes["n_questions"] == 12).all()
+
+
+def test_the_difference_row_counts_the_samples_of_both_halves() -> None:
+    import numpy as np
+
+    from hotmess.analysis import natural_overthinking
+    from hotmess.analysis.simulate import simulate_samples
+
+    df = simulate_samples(np.full(12, 0.4), np.full(12, 0.3), lengths=100, length_noise=0.3, rng=3)
+    res = natural_overthinking(df, n_boot=0).set_index("half")
+    assert res.loc["long − short", "n_samples"] == res.loc["short", "n_samples"] + res.loc["long", "n_samples"]
+
+
+def test_one_ensemble_per_question_is_refused_not_an_empty_table() -> None:
+    import numpy as np
+
+    from hotmess.analysis import ensemble_analysis
+    from hotmess.analysis.simulate import simulate_samples
+
+    df = simulate_samples(np.full(5, 0.4), np.full(5, 0.3), rng=0)
+    with pytest.raises(ValueError, match="n_ensembles"):
+        ensemble_analysis(df, n_ensembles=1, n_boot=0)

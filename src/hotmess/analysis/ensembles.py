@@ -132,6 +132,10 @@ def ensemble_analysis(
     bad = [m for m in metrics if m not in ("kl", "brier")]
     if bad or not metrics:
         raise ValueError(f"metrics: expected a non-empty selection of 'kl', 'brier', got {list(metrics)}")
+    if n_ensembles is not None and n_ensembles < 2:
+        raise ValueError(
+            f"n_ensembles: expected at least 2 (the variance is measured across ensembles), got {n_ensembles}"
+        )
     by = check_by(by)
     gen = np.random.default_rng(rng)
     scored = scored_samples(df)

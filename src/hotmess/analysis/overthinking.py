@@ -75,7 +75,8 @@ def natural_overthinking(
     -------
     DataFrame
         Three rows per group, ``half`` ∈ ``short``, ``long``, ``long − short``, with ``n_questions``,
-        ``length`` (mean), bias, variance, error, incoherence, accuracy and their CIs.
+        ``n_samples`` (of the half; both halves for the difference), ``length`` (mean), bias, variance, error,
+        incoherence, accuracy and their CIs.
 
     Notes
     -----
@@ -131,7 +132,7 @@ def natural_overthinking(
             n_samples = (
                 int(both[f"n_samples_{name}"].sum())
                 if name in ("short", "long")
-                else int(both["n_samples_long"].sum() - both["n_samples_short"].sum())
+                else int(both["n_samples_long"].sum() + both["n_samples_short"].sum())  # what the difference uses
             )
             row = {
                 **labels,
