@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BackendError",
     "ConfigError",
+    "DuplicateSamplesWarning",
     "HotmessError",
     "InputError",
     "StoreError",
@@ -46,3 +47,16 @@ class BackendError(HotmessError):
     """A model backend failed in a way that retrying will not fix (bad URL, bad key, unknown model)."""
 
     exit_code = 3
+
+
+class DuplicateSamplesWarning(UserWarning):
+    """Samples of different runs that fill the same slot with the same seed were counted once.
+
+    Raised as a warning (never an error) by :func:`hotmess.data.collapse_duplicate_samples`; ``n_collapsed``
+    is the number of rows left out and ``runs`` the run ids involved.
+    """
+
+    def __init__(self, message: str, *, n_collapsed: int = 0, runs: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.n_collapsed = n_collapsed
+        self.runs = runs

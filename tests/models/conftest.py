@@ -28,6 +28,6 @@ def anthropic_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubAnthropicSer
 
 @pytest.fixture(autouse=True)
 def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep real keys of the machine out of every test."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    """Keep real keys and endpoints of the machine out of every test."""
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)

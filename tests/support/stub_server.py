@@ -62,6 +62,8 @@ FAULT_KINDS: dict[str, str] = {
     "empty": "200 with an empty choices list",
     "few_choices": "200 with one choice fewer than n (at least one)",
     "unauthorized": "401 whose message echoes the key it received",
+    "error_in_200": "200 whose JSON body is an error (no choices) echoing the key: ... key=<key>",
+    "echo_key": "200 with a body that is not JSON and echoes the key it received",
     "forbidden": "403",
     "not_found": "404 model not found",
     "bad_request": "400 with a message",
@@ -261,6 +263,11 @@ def fault_response(kind: str, plan: FaultPlan, *, model: str, auth: str) -> Stub
         return Drop()
     if kind == "malformed":
         return StubResponse(200, b'{"choices": [ {"message": oops', {"content-type": "application/json"})
+    if kind == "error_in_200":
+        message = f"upstream rejected the request (key={auth or '(none)'})"
+        return json_response(200, {"type": "error", "error": {"message": message, "type": "api_error"}})
+    if kind == "echo_key":
+        return StubResponse(200, f"<html>gateway error for key {auth or '(none)'}</html>".encode(), {})
     if kind == "unauthorized":
         return err(401, f"Incorrect API key provided: {auth or '(none)'}.", "invalid_request_error")
     if kind == "forbidden":

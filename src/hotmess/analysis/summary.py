@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data.frames import scored_samples, to_arrays
+from hotmess.data.io import collapse_duplicate_samples, normalize_samples
+from hotmess.data.schema import COLUMNS
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA, Summary, summarize
 
@@ -74,7 +76,10 @@ def summarize_samples(
     Parameters
     ----------
     df
-        Samples in the hotmess schema (as returned by :func:`hotmess.data.read_samples`).
+        Samples in the hotmess schema (as returned by :func:`hotmess.data.read_samples`), or a plain table
+        such as a samples CSV read with ``pd.read_csv`` (normalised like :func:`hotmess.data.read_samples`
+        does). Samples that several runs hold (same slot and seed) are counted once, with a
+        :class:`~hotmess.errors.DuplicateSamplesWarning` that is also listed in the result's ``warnings``.
     metric
         "kl", "brier", "zero-one" or "hard-kl".
     by
@@ -89,14 +94,24 @@ def summarize_samples(
     --------
     >>> df = pd.DataFrame({"question_id": ["q1"] * 4 + ["q2"] * 4, "answer": list("AABA" "CCCC"),
     ...                    "correct": list("AAAA" "CCCC")})
-    >>> from hotmess.data import normalize_samples
-    >>> res = summarize_samples(normalize_samples(df), "brier", n_boot=0)
+    >>> res = summarize_samples(df, "brier", n_boot=0)
     >>> round(res.overall.incoherence, 6), res.overall.n_questions
     (0.75, 2)
     """
     bad = [c for c in (by or ()) if c not in GROUP_COLUMNS]
     if bad:
         raise InputError(f"cannot group by {', '.join(bad)}", hint=f"choose among {', '.join(GROUP_COLUMNS)}")
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"expected a samples table (a DataFrame), got {type(df).__name__}", hint="see docs/data.md")
+    if any(c not in df.columns for c in COLUMNS):
+        df = normalize_samples(df, source="the samples table")
+    seen: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = collapse_duplicate_samples(df)
+    for w in caught:
+        seen.append(str(w.message))
+        warnings.warn(w.message, stacklevel=2)
     n_error = int(df["error"].notna().sum())
     scored = scored_samples(df)
     if scored.empty:
@@ -113,7 +128,6 @@ def summarize_samples(
         "level": level,
         "ci_method": ci_method,
     }
-    seen: list[str] = []
 
     def one(frame: pd.DataFrame, seed: Any) -> Summary:
         arrays, _ = to_arrays(frame, question_key=QUESTION_UNIT)

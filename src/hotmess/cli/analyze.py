@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import typer
@@ -12,7 +13,7 @@ from rich.table import Table
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data import read_samples
-from hotmess.errors import ConfigError
+from hotmess.errors import ConfigError, DuplicateSamplesWarning
 from hotmess.metrics import DEFAULT_DELTA, METRICS
 
 __all__ = ["register"]
@@ -72,27 +73,35 @@ def analyze(
         raise ConfigError(f"--delta must be a finite number > 0, got {delta}", hint="the default is 1e-12")
     groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
     df = read_samples(path, run_id=run)
-    res = summarize_samples(
-        df,
-        metric,
-        by=groups,
-        delta=delta,
-        unbiased=unbiased,
-        jackknife=jackknife,
-        n_boot=n_boot,
-        level=level,
-        ci_method=ci_method,  # type: ignore[arg-type]  # checked above
-        rng=seed,
-    )
+    with warnings.catch_warnings(record=True) as caught:  # a note below, not a Python warning
+        warnings.simplefilter("always", DuplicateSamplesWarning)
+        res = summarize_samples(
+            df,
+            metric,
+            by=groups,
+            delta=delta,
+            unbiased=unbiased,
+            jackknife=jackknife,
+            n_boot=n_boot,
+            level=level,
+            ci_method=ci_method,  # type: ignore[arg-type]  # checked above
+            rng=seed,
+        )
+    collapsed = [str(w.message) for w in caught if issubclass(w.category, DuplicateSamplesWarning)]
+    for w in caught:
+        if not issubclass(w.category, DuplicateSamplesWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     data = {"source": str(path), **res.to_dict()}
     if out is not None:
         write_results(data, res.to_frame(), out)
     if as_json:
         typer.echo(json.dumps(data, indent=2, allow_nan=False, default=str))
+        for w in collapsed:  # what was counted changed: say so on stderr even when stdout is JSON
+            err_console.print(f"[yellow]note:[/] {escape(w)}")
         return
     console.print(_table(res))
     for w in res.warnings:
-        err_console.print(f"[yellow]note:[/] {w}")
+        err_console.print(f"[yellow]note:[/] {escape(w)}")
     if metric == "zero-one":
         err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
     if out is not None:

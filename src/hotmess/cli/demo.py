@@ -79,7 +79,7 @@ def run_demo(
 ) -> tuple[Any, Any, Path]:
     """Sample into ``out/demo.sqlite`` and write ``out/report.html``; returns (run stats, report, report path)."""
     from hotmess.cli.report import make_report
-    from hotmess.cli.run import execute
+    from hotmess.sampling.api import execute
     from hotmess.report import ReportOptions
 
     cfg = config or demo_config()

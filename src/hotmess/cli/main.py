@@ -16,7 +16,23 @@ import typer
 from hotmess import __version__
 from hotmess.errors import HotmessError
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_CODES", "app", "main"]
+
+#: Every exit code of ``hotmess`` and what it means (documented in docs/cli.md).
+EXIT_CODES: dict[int, str] = {
+    0: "success (for `run`: every planned sample is stored, or a cap such as --max-samples stopped it)",
+    1: "an unexpected error (a bug: rerun with --debug and report it)",
+    2: "bad input or usage: a malformed file, an invalid option, a store that cannot be used",
+    3: "a model backend failed in a way retrying cannot fix (bad key, unknown model, endpoint unreachable)",
+    4: "`run` finished but some samples failed after their retries (stored as error rows; rerun to retry)",
+    130: "interrupted (Ctrl-C / SIGINT): everything written so far is kept; rerun to resume",
+}
+
+#: The line printed on Ctrl-C when the command gave no more specific one.
+INTERRUPTED = (
+    "interrupted: everything written so far is kept; rerun the same command to resume "
+    "(for hotmess synthetic, add --resume)"
+)
 
 #: Subcommand modules under ``hotmess.cli``, registered in this order.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -65,18 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("HOTMESS_DEBUG") == "1"
     try:
-        app(args=args, prog_name="hotmess", standalone_mode=False)
+        # Without standalone mode click returns the code of a `typer.Exit(code)` instead of exiting with it.
+        rc = app(args=args, prog_name="hotmess", standalone_mode=False)
     except HotmessError as err:
         if debug:
             raise
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print(
-            "interrupted: everything written so far is kept; rerun the same command to resume "
-            "(for hotmess synthetic, add --resume)",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -88,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             if message:  # empty for `hotmess` / `hotmess import` alone, whose help is already printed
                 print(f"error: {message}", file=sys.stderr)
             return int(getattr(exc, "exit_code", 2))
-        if isinstance(exc, _abort_errors()):
-            print("aborted", file=sys.stderr)
+        if isinstance(exc, _abort_errors()):  # click turns a Ctrl-C outside our own handlers into Abort
+            print(INTERRUPTED, file=sys.stderr)
             return 130
         if debug:
             raise
@@ -99,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hotmess.analysis import DEFAULT_MARKERS
 from hotmess.cli._common import console
+from hotmess.data._paths import guard_output
 from hotmess.errors import ConfigError
 from hotmess.report import Report, ReportOptions, build_report, load_inputs, write_html, write_tables
 
@@ -45,11 +46,18 @@ def make_report(
     """Read samples from ``path`` (store or samples file), build the report, write it to ``out``.
 
     ``fmt="html"`` writes one file; ``json``/``parquet`` write a directory of tables plus ``manifest.json``.
+    Before any work, ``out`` is checked with :func:`~hotmess.data._paths.guard_output`: an input, a run store
+    or a samples file is never written over (an earlier report is).
     """
     from hotmess.analysis import read_survey
 
     if fmt not in _FORMATS:
         raise ConfigError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(_FORMATS)}")
+    inputs = [path] if survey is None else [path, survey]
+    if fmt == "html":
+        guard_output(out, inputs=inputs, what="HTML report", example="report.html")
+    else:
+        guard_output(out, inputs=inputs, what=f"{fmt} tables", kind="folder", example=f"report-{fmt}")
     df, runs, questions = load_inputs(path, run_id=run)
     rank_data = read_survey(survey) if survey is not None else None
     report = build_report(df, options=options, runs=runs, questions=questions, survey=rank_data, source=str(path))

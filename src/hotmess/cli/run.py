@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from hotmess.cli._common import console, err_console
-from hotmess.data import RunStore
-from hotmess.errors import ConfigError
-from hotmess.sampling import Budget, RunConfig, RunStats, sample_task
+from hotmess.errors import ConfigError, HotmessError
+from hotmess.sampling import Budget, RunConfig
+from hotmess.sampling.api import execute, stored_samples
 
 __all__ = ["register"]
 
@@ -22,31 +22,13 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ConfigError(f"--option {pair!r} is not KEY=VALUE", hint="e.g. --option batch_size=8")
+            raise ConfigError(f"--option/-M {pair!r} is not KEY=VALUE", hint="e.g. -M timeout_s=120")
         k, v = pair.split("=", 1)
         try:
             out[k.strip()] = json.loads(v)
         except json.JSONDecodeError:
             out[k.strip()] = v
     return out
-
-
-def execute(config: RunConfig, store_path: Path, *, progress: bool = True) -> RunStats:
-    """Resolve the model and task of ``config`` and sample into ``store_path`` (the library form of the CLI)."""
-    from hotmess.models import resolve_model
-    from hotmess.tasks import load_task
-
-    task = load_task(config.task, **config.task_options)
-    provider = resolve_model(config.model, **config.model_options)
-
-    async def go() -> RunStats:
-        try:
-            with RunStore(store_path) as store:
-                return await sample_task(provider, task, store, config, progress=progress)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
 
 
 def run(
@@ -72,17 +54,26 @@ def run(
     no_shuffle: bool = typer.Option(False, "--no-shuffle", help="Keep the original option order."),
     base_url: list[str] = typer.Option([], "--base-url", help="OpenAI-compatible endpoint (repeat for replicas)."),
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
-    option: list[str] = typer.Option([], "--option", help="Backend option KEY=VALUE (repeatable)."),
+    option: list[str] = typer.Option(
+        [], "--option", "-M", help="Backend option KEY=VALUE (repeatable; -M as in Inspect), e.g. -M timeout_s=120."
+    ),
     task_option: list[str] = typer.Option(
         [], "--task-option", help="Task loader option KEY=VALUE (repeatable), e.g. target=matching."
     ),
     concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight."),
-    retries: int = typer.Option(6, "--retries", help="Retries of a transient failure."),
+    retries: int = typer.Option(6, "--retries", help="Retries of a transient failure (after the first attempt)."),
+    breaker: int = typer.Option(
+        20,
+        "--max-consecutive-failures",
+        help="Stop once this many attempts in a row (over ≥ 60 s) could not reach the endpoint; 0: never.",
+    ),
     max_samples: int | None = typer.Option(None, "--max-samples", help="Stop after N new samples."),
     max_total_tokens: int | None = typer.Option(None, "--max-total-tokens", help="Stop after N output tokens."),
     max_cost: float | None = typer.Option(None, "--max-cost", help="Stop at this estimated cost."),
     price: float | None = typer.Option(None, "--price-per-mtok", help="Price per million output tokens."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+    no_progress: bool = typer.Option(
+        False, "--no-progress", help="No progress (a bar on a terminal, else a line every 30 s)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
     """Sample MODEL on TASK: contexts × samples per question, every sample stored exactly once."""
@@ -123,18 +114,24 @@ def run(
         price_per_mtok=price,
         concurrency=concurrency,
         max_retries=retries,
+        max_consecutive_failures=breaker,
         model_options=opts,
         task_options=_options(task_option),
     )
     if max_cost is not None and price is None:
         raise ConfigError("--max-cost needs --price-per-mtok", hint="give the price per million output tokens")
-    stats = execute(config, store, progress=not no_progress)
+    try:
+        stats = execute(config, store, progress=not no_progress, on_start=_say_endpoint)
+    except KeyboardInterrupt:
+        raise typer.Exit(_interrupted(config, store)) from None
     if as_json:
         typer.echo(json.dumps(stats.to_dict(), indent=2))
     else:
+        others = f", {stats.by_others} by other workers sharing the run" if stats.by_others else ""
         console.print(
             f"run [bold]{stats.run_id}[/]: {stats.written} new samples ({stats.invalid} invalid), "
-            f"{stats.already_done} already stored, {stats.output_tokens} output tokens in {stats.elapsed:.1f}s"
+            f"{stats.already_done} already stored{others}, {stats.output_tokens} output tokens in "
+            f"{stats.elapsed:.1f}s"
         )
         if stats.retries:
             console.print("retried: " + ", ".join(f"{k} {v}" for k, v in stats.retries.items()))
@@ -150,6 +147,24 @@ def run(
         console.print(f"next: hotmess analyze {store}")
     if not stats.complete:
         raise typer.Exit(4 if stats.error_rows else 0)
+
+
+def _say_endpoint(provider: Any) -> None:
+    """One line on stderr naming where requests go, before the first one (a wrong endpoint costs money)."""
+    urls = getattr(provider, "endpoints", None)
+    if urls:
+        err_console.print(f"endpoint: {', '.join(urls)} (model {provider.name})", highlight=False, markup=False)
+
+
+def _interrupted(config: RunConfig, store: Path) -> int:
+    """Say what an interrupted run kept and how to resume it; the exit code (130)."""
+    try:
+        run_id, n = stored_samples(store, config)
+        kept = f"{n} samples of run {run_id} are stored in {store}"
+    except (HotmessError, OSError):  # interrupted before the store existed
+        kept = "nothing was stored yet"
+    print(f"interrupted: {kept}; rerun the same command to resume", file=sys.stderr)
+    return 130
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from hotmess.cli._common import err_console
-from hotmess.data import read_samples, write_samples
-from hotmess.errors import InputError
+from hotmess.data import STORE_SUFFIXES, read_samples, write_samples
+from hotmess.data._paths import guard_output
 
 __all__ = ["register"]
 
@@ -18,9 +18,14 @@ def convert(
     dest: Path = typer.Argument(..., help="Output: .sqlite (merged exactly once), .parquet, .csv or .jsonl."),
     run: str | None = typer.Option(None, "--run", help="Only samples of this run id."),
 ) -> None:
-    """Convert samples between formats (a .sqlite destination merges into that store)."""
-    if src.resolve() == dest.resolve():
-        raise InputError("source and destination are the same file", hint="choose another output path")
+    """Convert samples between formats (a .sqlite destination merges into that store).
+
+    DEST is never SRC (however named). A .sqlite DEST that exists is merged into; a samples-file DEST that
+    exists is replaced, unless it is a run store under another name.
+    """
+    is_store = dest.suffix.lower() in STORE_SUFFIXES
+    example = f"{src.stem}-converted{dest.suffix or '.parquet'}"
+    guard_output(dest, inputs=[src], what="converted samples", kind="store" if is_store else "samples", example=example)
     df = read_samples(src, run_id=run)
     write_samples(df, dest)
     err_console.print(f"wrote {len(df)} samples to {dest}")

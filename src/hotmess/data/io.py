@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,18 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, LIST_COLUMNS
+from hotmess.data.schema import COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
 from hotmess.data.store import RunStore
-from hotmess.errors import InputError
+from hotmess.errors import DuplicateSamplesWarning, InputError
 
-__all__ = ["STORE_SUFFIXES", "normalize_samples", "parse_option", "read_samples", "write_samples"]
+__all__ = [
+    "STORE_SUFFIXES",
+    "collapse_duplicate_samples",
+    "normalize_samples",
+    "parse_option",
+    "read_samples",
+    "write_samples",
+]
 
 STORE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".jsonl", ".ndjson", ".json")
@@ -266,6 +274,69 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     return df[list(COLUMNS)]
 
 
+def collapse_duplicate_samples(df: pd.DataFrame) -> pd.DataFrame:
+    """Count once the samples that several runs hold: same slot and same seed, different ``run_id``.
+
+    A run resumed under a new id (only a transport option changed, say) draws the same samples again: same
+    model, task, question, context, sample index and budget (:data:`~hotmess.data.schema.SLOT_COLUMNS`) and
+    the same ``seed``. Of such rows one is kept — a non-error row first, then the earliest ``created_at``,
+    then the run that started first — and the others are left out, with a
+    :class:`~hotmess.errors.DuplicateSamplesWarning` naming how many and which runs. Rows without a seed
+    (imported data) and rows of one slot with different seeds (different samples) are all kept.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = pd.DataFrame({"run_id": ["a", "b", "b"], "model": "m", "task": "t", "question_id": "q",
+    ...                    "context_id": 0, "sample_index": [0, 0, 1], "budget": "", "seed": [7, 7, 8],
+    ...                    "error": None, "created_at": [1.0, 2.0, 2.0]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = collapse_duplicate_samples(df)
+    >>> out["run_id"].tolist(), caught[0].message.n_collapsed
+    (['a', 'b'], 1)
+    """
+    cols = [*SLOT_COLUMNS, "seed"]
+    if df.empty or any(c not in df.columns for c in [*cols, "run_id"]):
+        return df
+    seeded = np.flatnonzero(df["seed"].notna().to_numpy())
+    shared = df.iloc[seeded].duplicated(subset=cols, keep=False).to_numpy()
+    rows = seeded[shared]  # positions of the rows whose seeded slot another row holds too
+    if rows.size == 0:
+        return df
+    sub = df.iloc[rows]
+    created = pd.to_numeric(df["created_at"], errors="coerce") if "created_at" in df else pd.Series(0.0, df.index)
+    run_start = created.groupby(df["run_id"].to_numpy()).min()
+    order = pd.DataFrame(
+        {
+            "slot": sub.groupby(cols, sort=False).ngroup().to_numpy(),
+            "error": sub["error"].notna().to_numpy() if "error" in sub else False,
+            "created": created.iloc[rows].fillna(np.inf).to_numpy(),
+            "run_start": sub["run_id"].map(run_start).fillna(np.inf).to_numpy(),
+            "run": sub["run_id"].astype(str).to_numpy(),
+            "pos": rows,
+        }
+    ).sort_values(["slot", "error", "created", "run_start", "run", "pos"], kind="stable")
+    kept_run = order.groupby("slot")["run"].transform("first")
+    drop = order.loc[order["run"] != kept_run, "pos"].to_numpy()
+    if drop.size == 0:  # repeated slots within one run only: not this function's business
+        return df
+    runs = tuple(sorted(order.loc[order["slot"].isin(order.loc[order["pos"].isin(drop), "slot"]), "run"].unique()))
+    shown = ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    warnings.warn(
+        DuplicateSamplesWarning(
+            f"{drop.size} repeated sample(s) left out: runs {shown} hold the same samples (same model, task, "
+            "question, context, sample index, budget and seed), each now counted once; pass --run to analyse one run",
+            n_collapsed=int(drop.size),
+            runs=runs,
+        ),
+        stacklevel=2,
+    )
+    keep = np.ones(len(df), dtype=bool)
+    keep[drop] = False
+    return df[keep]
+
+
 def _no_choice_rows(raw: pd.DataFrame) -> np.ndarray:
     """Rows that are test-vector or open-ended samples (no correct option needed)."""
     flag = np.zeros(len(raw), dtype=bool)
@@ -287,14 +358,27 @@ def _truthy(v: Any) -> bool:
 def _fill_n_options(df: pd.DataFrame, raw: pd.DataFrame, source: str) -> None:
     plen = df["probs"].map(lambda v: len(v) if v is not None else 0)
     seen = np.maximum(np.maximum(df["answer"].to_numpy(), df["correct"].to_numpy()) + 1, plen.to_numpy())
-    if "n_options" in raw.columns:
-        k = pd.to_numeric(raw["n_options"], errors="coerce")
-        inferred = pd.Series(seen).groupby(df["task"]).transform("max").clip(lower=2)
-        k = k.fillna(inferred).astype(np.int64)
-    else:
-        k = pd.Series(seen).groupby(df["task"]).transform("max").clip(lower=2).astype(np.int64)
+    inferred = pd.Series(seen).groupby(df["task"]).transform("max").clip(lower=2)
+    given = pd.to_numeric(raw["n_options"], errors="coerce") if "n_options" in raw.columns else None
+    k = inferred if given is None else given.fillna(inferred)
     choice = df["correct"].to_numpy() >= 0
-    df["n_options"] = np.where(choice, k.to_numpy(), 0)
+    huge = choice & ~(k.to_numpy() <= MAX_N_OPTIONS)  # also catches inf
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        if given is not None and pd.notna(given.iloc[i]):
+            raise InputError(
+                f"{source}: row {i + 1}: n_options {given.iloc[i]:g} is more than the {MAX_N_OPTIONS:,} options "
+                "a question may have",
+                hint=f"fix the n_options column (at most {MAX_N_OPTIONS:,})",
+            )
+        task = df["task"].to_numpy() == df["task"].iloc[i]
+        j = int(np.flatnonzero(task)[np.argmax(seen[task])])  # the row naming the largest option
+        raise InputError(
+            f"{source}: row {j + 1}: option index {int(seen[j]) - 1:,} implies n_options {int(seen[j]):,}, more "
+            f"than the {MAX_N_OPTIONS:,} options a question may have",
+            hint="fix that answer, correct option or probs, or give an n_options column",
+        )
+    df["n_options"] = np.where(choice, k.to_numpy().astype(np.int64), 0)
     over = choice & (df["correct"].to_numpy() >= df["n_options"].to_numpy())
     if over.any():
         i = int(np.flatnonzero(over)[0])

@@ -33,7 +33,12 @@ created_at         float       unix time the row was written
 =================  ==========  ==========================================================================
 
 The primary key is ``(run_id, model, task, question_id, context_id, sample_index, budget)``: samples are
-written exactly once per key, and repeated samples are never collapsed into one.
+written exactly once per key, and repeated samples are never collapsed into one. Without ``run_id`` the key
+names a sample's *slot* (:data:`SLOT_COLUMNS`); two runs whose samples fill the same slot with the same
+non-null ``seed`` hold the same sample twice, and analyses count it once
+(:func:`hotmess.data.collapse_duplicate_samples`).
+
+``n_options`` is at most :data:`MAX_N_OPTIONS`: the decompositions hold one probability per option and sample.
 """
 
 from __future__ import annotations
@@ -45,11 +50,19 @@ __all__ = [
     "COLUMNS",
     "KEY_COLUMNS",
     "LIST_COLUMNS",
+    "MAX_N_OPTIONS",
+    "SLOT_COLUMNS",
     "Sample",
 ]
 
 KEY_COLUMNS: Final = ("run_id", "model", "task", "question_id", "context_id", "sample_index", "budget")
 """Columns that identify a sample; the store's primary key."""
+
+SLOT_COLUMNS: Final = KEY_COLUMNS[1:]
+"""Where a sample sits in an experiment, whatever run drew it: the key without ``run_id``."""
+
+MAX_N_OPTIONS: Final = 1000
+"""Most answer options a question may have (analyses allocate questions × samples × options values)."""
 
 #: Column name -> logical type ("str", "int", "float", "bool", "list").
 COLUMNS: Final[dict[str, str]] = {

@@ -3,13 +3,20 @@
 One file holds any number of runs. Sampling writes into it batch by batch (one transaction per batch, WAL
 journal, so a killed process loses at most the batch in flight and never corrupts what is there); analysis
 and export read from it. Writing a sample whose key is already stored does nothing — unless the stored row
-is an *error row* (a failure that survived retries), which a later successful sample replaces.
+is an *error row* (a failure that survived retries), which a later successful sample replaces, and which a
+later failure updates (its message and time). A good sample is never replaced.
+
+Opening a file checks, before writing anything, that it is empty or a hotmess store: another application's
+SQLite file (even one with a ``samples`` table of its own) is refused and left exactly as it was.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -72,6 +79,82 @@ def _decode_list(v: Any) -> list[Any] | None:
     return [float("nan") if x is None else x for x in json.loads(v)]
 
 
+def _create_file(path: Path) -> bool:
+    """Create the empty store file (True), naming the reason when the folder does not allow it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:  # created meanwhile by another process: open it like any existing store
+        return False
+    except OSError as exc:
+        reason = {
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+            errno.EROFS: "read-only file system",
+            errno.ENOENT: "the folder does not accept new files",
+        }.get(exc.errno or 0, (exc.strerror or type(exc).__name__).lower())
+        raise StoreError(
+            f"cannot write the run store at {path}: {reason}",
+            hint="choose a writable location for the run store, or fix the folder's permissions",
+        ) from None
+    return True
+
+
+@functools.cache
+def _expected_columns() -> dict[str, frozenset[str]]:
+    """Table -> columns of a hotmess store (read from the DDL itself)."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(_ddl())
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: frozenset(_columns(con, t)) for t in tables}
+    finally:
+        con.close()
+
+
+def _check_own(conn: sqlite3.Connection, path: Path, objects: dict[str, str]) -> None:
+    """Raise unless the database is a hotmess store this version can use; reads only, writes nothing."""
+    tables = {name for name, kind in objects.items() if kind == "table"}
+    version: str | None = None
+    if "meta" in tables and {"key", "value"} <= _columns(conn, "meta"):
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = None if row is None else str(row[0])
+    if version is None:
+        names = ", ".join(sorted(objects))
+        raise sqlite3.DatabaseError(f"it holds other tables ({names[:100]}) and no hotmess schema version")
+    if not version.isdigit():
+        raise sqlite3.DatabaseError(f"its schema version {version[:20]!r} is not a hotmess one")
+    if int(version) > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema version {version}, newer than this hotmess ({SCHEMA_VERSION})",
+            hint="upgrade hotmess",
+        )
+    expected = _expected_columns()
+    for table in sorted((expected.keys() & tables) | {"samples"}):
+        missing = expected[table] - _columns(conn, table)
+        if missing:
+            raise sqlite3.DatabaseError(f"its {table} table lacks the column(s) {', '.join(sorted(missing))[:100]}")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute("SELECT * FROM pragma_table_info(?)", (table,))}
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError, *, create: bool) -> StoreError:
+    """The one-line error for a database that cannot be opened, read or written."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        s in text for s in ("unable to open", "readonly", "read-only")
+    ):
+        return StoreError(
+            f"cannot {'write' if create else 'read'} the run store at {path}: {text}",
+            hint="check the permissions of the file and its folder, or choose another location for the run store",
+        )
+    return StoreError(
+        f"{path} is not a hotmess run store ({text})",
+        hint="pass a .sqlite file written by hotmess, or a .parquet/.csv/.jsonl samples file",
+    )
+
+
 class RunStore:
     """A SQLite file of samples, runs and questions.
 
@@ -95,6 +178,11 @@ class RunStore:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        created = False
+        if self.path.is_dir():
+            raise StoreError(
+                f"{self.path} is not a hotmess run store (it is a directory)", hint="give a file name for the run store"
+            )
         if not self.path.exists():
             if not create:
                 raise StoreError(f"run store {self.path} does not exist", hint="check the path")
@@ -104,43 +192,41 @@ class RunStore:
                     hint="give the run store a .sqlite name (export samples later with `hotmess convert`)",
                 )
             prepare_output(self.path, what="run store", error=StoreError)
+            created = _create_file(self.path)
         try:
             self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if tables and "meta" not in tables:  # another application's database: never write into it
-                raise sqlite3.DatabaseError(f"it holds other tables: {', '.join(sorted(tables))[:100]}")
-            if not tables and not create:  # opening for reading must not turn an empty file into a store
-                raise sqlite3.DatabaseError("the file is empty")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_ddl())
-            self._check_version()
-        except sqlite3.DatabaseError as exc:
+            self._open(create)
+        except BaseException as exc:
             if hasattr(self, "_conn"):
                 self._conn.close()
-            raise StoreError(
-                f"{self.path} is not a hotmess run store ({exc})",
-                hint="pass a .sqlite file written by hotmess, or a .parquet/.csv/.jsonl samples file",
-            ) from None
+            if created:
+                self.path.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _open_error(self.path, exc, create=create) from None
+            raise
         cols = ", ".join(COLUMNS)
         marks = ", ".join("?" for _ in COLUMNS)
         updates = ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c not in KEY_COLUMNS)
+        # Only an error row is ever replaced: by a good sample, or by a later failure (message and time).
         self._insert = (
             f"INSERT INTO samples ({cols}) VALUES ({marks}) "
             f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
-            "WHERE samples.error IS NOT NULL AND excluded.error IS NULL"
+            "WHERE samples.error IS NOT NULL "
+            "AND (excluded.error IS NULL OR excluded.created_at >= samples.created_at)"
         )
 
-    def _check_version(self) -> None:
-        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            with self._conn:
-                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has store schema version {row[0]}, newer than this hotmess ({SCHEMA_VERSION})",
-                hint="upgrade hotmess",
-            )
+    def _open(self, create: bool) -> None:
+        """Check the file is a hotmess store (or empty) before writing anything, then make the tables."""
+        objects = self._conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        if objects:
+            _check_own(self._conn, self.path, {name: kind for kind, name in objects})
+        elif not create:  # opening for reading must not turn an empty file into a store
+            raise sqlite3.DatabaseError("the file is empty")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(
+            f"BEGIN;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+        )
 
     # -- context management -------------------------------------------------------------------------------
     def close(self) -> None:

@@ -198,10 +198,11 @@ class OpenAIEmbedder:
         max_wait: float = 120.0,
     ) -> None:
         from hotmess.models._http import read_api_key, validate_base_url
+        from hotmess.models.openai_compat import default_openai_base_url
 
         self.model = model
         self.name = f"openai:{model}"
-        self.base_url = validate_base_url(base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        self.base_url = validate_base_url(base_url or default_openai_base_url())
         self.api_key_env = api_key_env
         self._key = read_api_key(api_key_env)
         self.batch_size = batch_size
@@ -210,7 +211,16 @@ class OpenAIEmbedder:
         self.max_wait = max_wait
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Embeddings in input order, shape ``(len(texts), dim)``."""
+        """Embeddings in input order, shape ``(len(texts), dim)``; errors never carry the key."""
+        from hotmess.models._http import scrub_exception
+
+        try:
+            return self._embed(texts)
+        except Exception as exc:
+            scrub_exception(exc, [self._key.reveal() if self._key else None])
+            raise
+
+    def _embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
         try:
             import httpx
         except ImportError:
@@ -236,7 +246,7 @@ class OpenAIEmbedder:
             try:
                 resp = client.post(url, json={"model": self.model, "input": batch})
             except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {redact(str(exc))}"
+                last = f"{type(exc).__name__}: {redact(str(exc), [self._key.reveal() if self._key else None])}"
             else:
                 if resp.status_code == 200:
                     return self._parse(resp, len(batch))

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from hotmess.errors import BackendError, ConfigError
+from hotmess.errors import BackendError, ConfigError, HotmessError
 from hotmess.models.base import GenerateRequest, RetryableError
 
 __all__ = [
@@ -32,14 +32,27 @@ __all__ = [
     "parse_retry_after",
     "read_api_key",
     "redact",
+    "scrub_exception",
     "server_message",
     "validate_base_url",
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 
 #: Things that look like API keys, masked in any text that may reach a user even when we do not know the key.
-_KEY_LIKE = re.compile(r"\b(sk-ant-|sk-|sk_|key-|Bearer\s+)[A-Za-z0-9_\-*.]{6,}")
+_KEY_LIKE = re.compile(r"\b(sk-ant-|sk-|sk_|key-|Bearer\s+|AIza)[A-Za-z0-9_\-*.]{6,}")
+#: ``api_key=...``, ``token=...``, ``key=...`` (query strings, config dumps): the value is masked.
+_KEY_ASSIGNED = re.compile(
+    r"(?i)\b((?:[\w-]*?(?:api[-_]?key|token|secret|password))|key)(\s*=\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
+)
+#: ``"api_key": "..."``, ``x-api-key: ...`` (JSON, headers): the value is masked.
+_KEY_LABELLED = re.compile(
+    r"(?i)\b([\w-]*?(?:api[-_]?key|secret|password))([\"']?\s*:\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
+)
+#: Known secrets at least this long are masked wherever they occur; shorter ones (``EMPTY``, ``x``: placeholder
+#: keys of local servers) only where they stand alone, so that ordinary words and numbers survive.
+_SHORT_SECRET = 8
 _MESSAGE_LIMIT = 300
 
 
@@ -81,15 +94,56 @@ def read_api_key(env: str | None) -> ApiKey | None:
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Mask every known secret and anything key-like in ``text``.
 
+    A known secret is masked as given and URL-encoded, whatever it looks like; without knowing the key, values
+    of key-shaped tokens (``sk-…``, ``Bearer …``) and of assignments such as ``api_key=…`` are masked.
+
     >>> redact("Incorrect API key provided: sk-abc123456789", ["sk-abc123456789"])
     'Incorrect API key provided: ***'
+    >>> redact("denied for key=plainsecretvalue123 (see docs)", ["plainsecretvalue123"])
+    'denied for key=*** (see docs)'
     >>> redact("bad key sk-zzzzzzzzzz")
     'bad key sk-***'
+    >>> redact('GET /v1?api_key=abcdef123456&x=1 {"client_secret": "hunter2hunter2"}')
+    'GET /v1?api_key=***&x=1 {"client_secret": "***"}'
+    >>> redact("EMPTY key rejected; EMPTYING is fine", ["EMPTY"])
+    '*** key rejected; EMPTYING is fine'
     """
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _KEY_LIKE.sub(lambda m: m.group(1) + "***", text)
+        if not secret:
+            continue
+        for form in dict.fromkeys((secret, quote(secret, safe=""))):
+            if len(form) >= _SHORT_SECRET:
+                text = text.replace(form, "***")
+            else:
+                text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", "***", text)
+    text = _KEY_LIKE.sub(lambda m: m.group(1) + "***", text)
+    text = _KEY_ASSIGNED.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+    return _KEY_LABELLED.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+
+
+def scrub_exception(exc: E, secrets: Iterable[str | None]) -> E:
+    """Redact ``secrets`` (and key-like text) from ``exc``'s message and from its chained causes, in place.
+
+    Called where an exception leaves a provider, so that no message built anywhere below it -- ours, a
+    server's, an HTTP library's -- can carry the key into a store, a log or a traceback.
+
+    >>> err = BackendError("rejected plainsecretvalue123", hint="rotate plainsecretvalue123")
+    >>> str(scrub_exception(err, ["plainsecretvalue123"]))
+    'rejected *** (rotate ***)'
+    """
+    known = [s for s in secrets if s]
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, HotmessError):
+            current.message = redact(current.message, known)
+            if current.hint:
+                current.hint = redact(current.hint, known)
+        with contextlib.suppress(AttributeError, TypeError):
+            current.args = tuple(redact(a, known) if isinstance(a, str) else a for a in current.args)
+        current = current.__cause__ or current.__context__
+    return exc
 
 
 def validate_base_url(url: str) -> str:
@@ -167,10 +221,10 @@ def server_message(body: bytes | str, *, secrets: Iterable[str | None] = ()) -> 
             message = err.get("message") or err.get("type") or json.dumps(err)
         elif err is not None:
             message = err if isinstance(err, str) else json.dumps(err)
-    message = " ".join(str(message).split())
+    message = redact(" ".join(str(message).split()), secrets)  # before cutting: half a key would not match
     if len(message) > _MESSAGE_LIMIT:
         message = message[: _MESSAGE_LIMIT - 3] + "..."
-    return redact(message, secrets) or "(empty body)"
+    return message or "(empty body)"
 
 
 def classify_status(
@@ -340,46 +394,64 @@ class HTTPTransport:
             response = await shard.client.post(url, json=body, headers=dict(headers))
         except httpx.TimeoutException as exc:
             self._mark_down(replica)
-            raise RetryableError("timeout", f"no complete response from {url} within {self.timeout_s:g} s") from exc
+            raise self._scrub(
+                RetryableError("timeout", f"no complete response from {url} within {self.timeout_s:g} s")
+            ) from exc
         except httpx.ConnectError as exc:
             self._mark_down(replica)
             if self.fail_fast_unreachable and not replica.reached:
-                raise BackendError(
-                    f"cannot reach {url}: {_one_line(exc)}",
-                    hint="check the base URL and that the server is running",
+                raise self._scrub(
+                    BackendError(
+                        f"cannot reach {url}: {_one_line(exc, self._secrets)}",
+                        hint="check the base URL and that the server is running",
+                    )
                 ) from exc
-            raise RetryableError("connection", f"cannot connect to {url}: {_one_line(exc)}") from exc
+            raise self._scrub(RetryableError("connection", f"cannot connect to {url}: {_one_line(exc, self._secrets)}")) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise BackendError(f"invalid URL {url!r}: {_one_line(exc)}", hint="check the base URL") from exc
+            raise self._scrub(BackendError(f"invalid URL {url!r}: {_one_line(exc, self._secrets)}", hint="check the base URL")) from exc
         except httpx.TransportError as exc:  # dropped connection, read/write error, protocol error
             self._mark_down(replica)
-            raise RetryableError("connection", f"connection to {url} failed: {_one_line(exc)}") from exc
+            raise self._scrub(RetryableError("connection", f"connection to {url} failed: {_one_line(exc, self._secrets)}")) from exc
         finally:
             replica.in_flight -= 1
             shard.in_flight -= 1
         replica.reached = True
         if response.status_code >= 400:
             replica.failures += 1
-            raise classify_status(
-                response.status_code,
-                response.content,
-                response.headers,
-                url=url,
-                model=self.model,
-                label=self.label,
-                key=self.key,
-                key_env=self.key_env,
+            raise self._scrub(
+                classify_status(
+                    response.status_code,
+                    response.content,
+                    response.headers,
+                    url=url,
+                    model=self.model,
+                    label=self.label,
+                    key=self.key,
+                    key_env=self.key_env,
+                )
             )
         try:
             data = response.json()
         except ValueError as exc:
             replica.failures += 1
-            raise RetryableError("malformed", f"response from {url} is not JSON: {_snippet(response.text)}") from exc
+            raise self._scrub(
+                RetryableError("malformed", f"response from {url} is not JSON: {_snippet(response.text, self._secrets)}")
+            ) from exc
         if not isinstance(data, dict):
             replica.failures += 1
-            raise RetryableError("malformed", f"response from {url} is not a JSON object: {_snippet(response.text)}")
+            raise self._scrub(
+                RetryableError("malformed", f"response from {url} is not a JSON object: {_snippet(response.text, self._secrets)}")
+            )
         replica.successes += 1
         return data
+
+    @property
+    def _secrets(self) -> list[str | None]:
+        return [self.key.reveal() if self.key else None]
+
+    def _scrub(self, exc: E) -> E:
+        """``exc`` with this transport's key (and anything key-like) masked in its message."""
+        return scrub_exception(exc, self._secrets)
 
     def stats(self) -> list[dict[str, Any]]:
         """Per-replica counters (base URL, requests, successes, failures, in flight)."""
@@ -405,13 +477,14 @@ class HTTPTransport:
                     await shard.client.aclose()
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, secrets: Iterable[str | None] = ()) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return redact(text)[:_MESSAGE_LIMIT]
+    return redact(text, secrets)[:_MESSAGE_LIMIT]
 
 
-def _snippet(text: str) -> str:
-    return redact(" ".join(text.split())[:80]) or "(empty body)"
+def _snippet(text: str, secrets: Iterable[str | None] = ()) -> str:
+    # redact before cutting: a key cut in half would no longer match and its first half would leak
+    return redact(" ".join(text.split()), secrets)[:80] or "(empty body)"
 
 
 async def gather_all(factories: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

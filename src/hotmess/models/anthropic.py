@@ -9,19 +9,35 @@ default with thinking).
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from hotmess.errors import BackendError, ConfigError
-from hotmess.models._http import HTTPTransport, check_request, gather_all, read_api_key
+from hotmess.models._http import (
+    HTTPTransport,
+    check_request,
+    gather_all,
+    read_api_key,
+    scrub_exception,
+    server_message,
+)
 from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
 
-__all__ = ["ANTHROPIC_BASE_URL", "AnthropicConfig", "AnthropicProvider"]
+__all__ = ["ANTHROPIC_BASE_URL", "AnthropicConfig", "AnthropicProvider", "default_anthropic_base_url"]
 
 #: The default base URL (without ``/v1``).
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+#: Environment variable naming the base URL when none is given (as in the official SDK).
+ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+
+
+def default_anthropic_base_url() -> str:
+    """``$ANTHROPIC_BASE_URL`` when set and non-empty, else the Anthropic API (the official SDK's rule)."""
+    return os.environ.get(ANTHROPIC_BASE_URL_ENV, "").strip() or ANTHROPIC_BASE_URL
 
 
 @dataclass(frozen=True)
@@ -30,7 +46,8 @@ class AnthropicConfig:
 
     #: Model name, e.g. ``"claude-sonnet-4-5"``.
     model: str
-    #: API base URL; ``/v1/messages`` is appended (a base URL already ending in ``/v1`` also works).
+    #: API base URL; ``/v1/messages`` is appended (a base URL already ending in ``/v1`` also works). The
+    #: provider fills in ``$ANTHROPIC_BASE_URL`` (else the Anthropic API) when none is given.
     base_url: str = ANTHROPIC_BASE_URL
     #: Environment variable holding the key, sent as ``x-api-key``.
     api_key_env: str = "ANTHROPIC_API_KEY"
@@ -57,8 +74,11 @@ class AnthropicProvider(Provider):
     ----------
     model
         Model name.
+    base_url
+        API base URL. Default: ``$ANTHROPIC_BASE_URL`` when set, else the Anthropic API (as the official SDK
+        does).
     **options
-        Any field of :class:`AnthropicConfig`.
+        Any other field of :class:`AnthropicConfig`.
 
     Raises
     ------
@@ -68,8 +88,9 @@ class AnthropicProvider(Provider):
         Unknown option.
     """
 
-    def __init__(self, model: str, **options: Any) -> None:
-        config = make_config(AnthropicConfig, "anthropic", model=model, **options)
+    def __init__(self, model: str, *, base_url: str | None = None, **options: Any) -> None:
+        base_url = base_url or default_anthropic_base_url()
+        config = make_config(AnthropicConfig, "anthropic", model=model, base_url=base_url, **options)
         if config.max_concurrency < 1:
             raise ConfigError(f"max_concurrency must be >= 1; got {config.max_concurrency}")
         self.config = config
@@ -97,9 +118,15 @@ class AnthropicProvider(Provider):
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self.config.model!r}, base_url={self.config.base_url!r})"
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The URL requests are posted to (e.g. ``https://api.anthropic.com/v1/messages``)."""
+        return tuple(r.base_url + self._path for r in self._http.replicas)
+
     def describe(self) -> dict[str, Any]:
         """The resolved configuration (no key)."""
         out = {"provider": "anthropic", "name": self.name, **dataclasses.asdict(self.config)}
+        out["endpoints"] = list(self.endpoints)
         out["extra_body"] = dict(self.config.extra_body)
         out["beta"] = list(self.config.beta)
         return out
@@ -109,7 +136,17 @@ class AnthropicProvider(Provider):
         await self._http.aclose()
 
     async def generate(self, request: GenerateRequest) -> list[Completion]:
-        """Return ``request.n`` completions from ``n`` concurrent requests (seeds are not supported)."""
+        """Return ``request.n`` completions from ``n`` concurrent requests (seeds are not supported).
+
+        Whatever is raised has the API key (and anything key-like) masked in its message.
+        """
+        try:
+            return await self._generate(request)
+        except Exception as exc:
+            scrub_exception(exc, [self._key.reveal() if self._key else None])
+            raise
+
+    async def _generate(self, request: GenerateRequest) -> list[Completion]:
         check_request(request, "anthropic")
         if request.reasoning_effort is not None:
             raise ConfigError("reasoning_effort is not supported by the Anthropic backend", hint="use thinking_budget")
@@ -142,8 +179,8 @@ class AnthropicProvider(Provider):
 
 
 def _parse_message(data: Mapping[str, Any]) -> Completion:
-    if data.get("type") == "error":
-        raise RetryableError("server", f"error in a 200 response: {str(data.get('error'))[:200]}")
+    if data.get("type") == "error":  # the provider masks the key in this message (generate() scrubs it)
+        raise RetryableError("server", f"error in a 200 response: {server_message(json.dumps(dict(data)))}")
     content = data.get("content")
     if not isinstance(content, list) or not all(isinstance(b, dict) for b in content):
         raise RetryableError("malformed", "response has no 'content' list")

@@ -169,6 +169,15 @@ class Provider(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections and models."""
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The URLs requests are sent to, one per replica; empty for local models.
+
+        Safe to print (URLs never carry credentials: a base URL with ``user:password@`` is refused), e.g. as
+        ``endpoint: <url>`` when a run starts, so that a wrong ``OPENAI_BASE_URL`` shows before any request.
+        """
+        return ()
+
     def describe(self) -> dict[str, Any]:
         """The resolved, secret-free configuration to save with a run (override to add options)."""
         return {"provider": type(self).__name__, "name": self.name}

@@ -8,7 +8,9 @@ each carry their own ``seed`` ("parallel"). See ``docs/models.md`` for the optio
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,15 +18,33 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from hotmess.errors import BackendError, ConfigError
-from hotmess.models._http import HTTPTransport, Routing, check_request, gather_all, read_api_key
+from hotmess.models._http import (
+    HTTPTransport,
+    Routing,
+    check_request,
+    gather_all,
+    read_api_key,
+    scrub_exception,
+    server_message,
+)
 from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
 
-__all__ = ["OPENAI_BASE_URL", "OpenAICompatConfig", "OpenAICompatProvider"]
+__all__ = ["OPENAI_BASE_URL", "OpenAICompatConfig", "OpenAICompatProvider", "default_openai_base_url"]
 
 log = logging.getLogger(__name__)
 
 #: The default base URL (the official OpenAI API).
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+#: Environment variable naming the base URL when none is given (as in the official SDK).
+OPENAI_BASE_URL_ENV = "OPENAI_BASE_URL"
+
+
+def default_openai_base_url() -> str:
+    """``$OPENAI_BASE_URL`` when set and non-empty, else the OpenAI API (the official SDK's rule).
+
+    Used when no base URL is given, by :class:`OpenAICompatProvider` and the OpenAI embedder alike.
+    """
+    return os.environ.get(OPENAI_BASE_URL_ENV, "").strip() or OPENAI_BASE_URL
 
 _CHOICES = {
     "mode": ("chat", "completions"),
@@ -41,6 +61,7 @@ class OpenAICompatConfig:
     #: Model name sent in every request (and recorded as the provider's name unless ``name`` is set).
     model: str
     #: Base URLs of replicas serving this model, e.g. ``("http://gpu1:8000/v1", "http://gpu2:8000/v1")``.
+    #: The provider fills in ``$OPENAI_BASE_URL`` (else the OpenAI API) when none is given.
     base_urls: tuple[str, ...] = (OPENAI_BASE_URL,)
     #: Environment variable holding the API key (sent as ``Authorization: Bearer``); ``None`` sends no key.
     api_key_env: str | None = "OPENAI_API_KEY"
@@ -83,7 +104,8 @@ class OpenAICompatProvider(Provider):
     model
         Model name as the server knows it.
     base_url, base_urls
-        One base URL, or several replicas of the same model (not both). Default: the OpenAI API.
+        One base URL, or several replicas of the same model (not both). Default: ``$OPENAI_BASE_URL`` when set,
+        else the OpenAI API (as the official SDK does).
     **options
         Any field of :class:`OpenAICompatConfig`.
 
@@ -113,7 +135,7 @@ class OpenAICompatProvider(Provider):
             raise ConfigError("give base_url or base_urls, not both")
         if isinstance(base_urls, str):
             base_urls = [base_urls]
-        urls = tuple(base_urls) if base_urls else ((base_url,) if base_url else (OPENAI_BASE_URL,))
+        urls = tuple(base_urls) if base_urls else ((base_url,) if base_url else (default_openai_base_url(),))
         config = make_config(OpenAICompatConfig, "openai", model=model, base_urls=urls, **options)
         _validate_config(config)
         self.config = config
@@ -144,10 +166,20 @@ class OpenAICompatProvider(Provider):
         c = self.config
         return f"OpenAICompatProvider(model={c.model!r}, base_urls={list(c.base_urls)!r}, mode={c.mode!r})"
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The URLs requests are posted to, one per replica (e.g. ``http://gpu1:8000/v1/chat/completions``)."""
+        return tuple(r.base_url + self._path for r in self._http.replicas)
+
+    @property
+    def _path(self) -> str:
+        return "/chat/completions" if self.config.mode == "chat" else "/completions"
+
     def describe(self) -> dict[str, Any]:
         """The resolved configuration (no key) plus whether the server was found to honour ``n``."""
         out = {"provider": "openai", "name": self.name, **dataclasses.asdict(self.config)}
         out["base_urls"] = list(self.config.base_urls)
+        out["endpoints"] = list(self.endpoints)
         out["extra_body"] = dict(self.config.extra_body)
         out["native_n"] = self._native_ok
         return out
@@ -161,7 +193,17 @@ class OpenAICompatProvider(Provider):
         await self._http.aclose()
 
     async def generate(self, request: GenerateRequest) -> list[Completion]:
-        """Return exactly ``request.n`` completions, or raise :class:`RetryableError` / :class:`BackendError`."""
+        """Return exactly ``request.n`` completions, or raise :class:`RetryableError` / :class:`BackendError`.
+
+        Whatever is raised has the API key (and anything key-like) masked in its message.
+        """
+        try:
+            return await self._generate(request)
+        except Exception as exc:
+            scrub_exception(exc, [self._key.reveal() if self._key else None])
+            raise
+
+    async def _generate(self, request: GenerateRequest) -> list[Completion]:
         seeds = check_request(request, "openai")
         if request.n > 1 and self._use_native(request):
             return await self._generate_native(request, seeds)
@@ -221,8 +263,7 @@ class OpenAICompatProvider(Provider):
         self, request: GenerateRequest, n: int, seed: int | None, *, allow_fewer: bool = False
     ) -> list[Completion]:
         headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
-        path = "/chat/completions" if self.config.mode == "chat" else "/completions"
-        data = await self._http.post_json(path, self._body(request, n, seed), headers)
+        data = await self._http.post_json(self._path, self._body(request, n, seed), headers)
         completions = _parse_choices(data, chat=self.config.mode == "chat")
         if len(completions) < n and not allow_fewer:
             raise RetryableError("empty", f"asked for n={n} but the server returned {len(completions)} choices")
@@ -232,8 +273,8 @@ class OpenAICompatProvider(Provider):
 def _parse_choices(data: Mapping[str, Any], *, chat: bool) -> list[Completion]:
     choices = data.get("choices")
     if choices is None:
-        if "error" in data:
-            raise RetryableError("server", f"error in a 200 response: {str(data['error'])[:200]}")
+        if "error" in data:  # the provider masks the key in this message (generate() scrubs what it raises)
+            raise RetryableError("server", f"error in a 200 response: {server_message(json.dumps(dict(data)))}")
         raise RetryableError("malformed", "response has no 'choices'")
     if not isinstance(choices, list):
         raise RetryableError("malformed", "'choices' is not a list")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess import analysis as an
+from hotmess.data import collapse_duplicate_samples
 from hotmess.errors import HotmessError, InputError
 from hotmess.metrics import DEFAULT_DELTA
 from hotmess.report import notes as method_notes
@@ -199,6 +200,10 @@ def build_report(
         Where the samples came from (shown in the report).
     """
     o = options or ReportOptions()
+    with warnings.catch_warnings(record=True) as caught:  # shown in the overview, not as a Python warning
+        warnings.simplefilter("always")
+        df = collapse_duplicate_samples(df)
+    data_notes = [str(w.message) for w in caught]
     rng = np.random.default_rng(o.seed)
     common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "unbiased": o.unbiased}
     boot: dict[str, Any] = {"n_boot": o.n_boot, "level": o.level}
@@ -207,7 +212,7 @@ def build_report(
 
     def overview() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
         res = an.summarize_samples(df, o.metric, delta=o.delta, unbiased=o.unbiased, rng=rng, **boot)
-        return {"summary": res.to_frame()}, {}, list(res.warnings)
+        return {"summary": res.to_frame()}, {}, [*data_notes, *res.warnings]
 
     def length() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
         res = an.incoherence_vs_length(
@@ -325,7 +330,7 @@ def build_report(
         sections=sections,
         runs=runs_table,
         examples=_examples(df, o.n_examples),
-        warnings=[],
+        warnings=data_notes,
     )
 
 

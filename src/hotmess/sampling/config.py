@@ -11,7 +11,7 @@ from typing import Any
 
 from hotmess.errors import ConfigError
 
-__all__ = ["Budget", "RunConfig"]
+__all__ = ["TRANSPORT_OPTIONS", "Budget", "RunConfig", "canonical_model", "identity_of"]
 
 
 #: The ``hotmess run`` option of each config field, so that errors name what the user typed.
@@ -27,6 +27,7 @@ _FLAGS = {
     "max_cost": "--max-cost",
     "price_per_mtok": "--price-per-mtok",
     "max_retries": "--retries",
+    "max_consecutive_failures": "--max-consecutive-failures",
     "seed": "--seed",
     "temperature": "--temperature",
 }
@@ -67,29 +68,95 @@ class Budget:
         t = text.strip()
         if t in ("", "default"):
             return cls()
-        if t in ("minimal", "low", "medium", "high"):
-            return cls(label=t, reasoning_effort=t)
         m = re.fullmatch(r"(think|tokens):(\d+)", t)
         if m:
             n = int(m.group(2))
             return cls(label=t, thinking_budget=n) if m.group(1) == "think" else cls(label=t, max_tokens=n)
+        effort = t.removeprefix("effort:")
+        if re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", effort):
+            # Any effort word goes to the server as it is (none, minimal, low, medium, high, xhigh, and newer
+            # ones): the server, not hotmess, knows which efforts its models accept.
+            return cls(label=effort, reasoning_effort=effort)
         raise ConfigError(
-            f"unknown budget {text!r}", hint="use low, medium, high, think:N (thinking tokens) or tokens:N"
+            f"unknown budget {text!r}",
+            hint="use a reasoning effort (none, minimal, low, medium, high, xhigh, ...), think:N (thinking "
+            "tokens) or tokens:N (output cap)",
         )
 
 
-_SECRET_NAMES = ("key", "token", "secret", "password", "authorization")
+#: Option names that hold a credential (compared without ``-``/``_`` and case), and endings that mark one.
+_SECRET_NAMES = frozenset({"key", "apikey", "token", "accesstoken", "authtoken", "secret", "password", "authorization"})
+_SECRET_ENDINGS = ("apikey", "secretkey", "accesskey", "privatekey", "accesstoken", "authtoken", "secret", "password")
+#: Key-shaped values (``sk-...``, ``Bearer ...``), refused whatever the option is called.
+_KEY_SHAPED = re.compile(r"^(sk-ant-|sk-|sk_|Bearer\s+)[A-Za-z0-9_\-]{12,}$")
 
 
-def _secret_keys(options: Any) -> bool:
-    """Whether a (nested) option name looks like it holds a credential (``extra_body={"api_key": ...}`` too)."""
+def _secret_option(options: Any) -> str | None:
+    """The first (nested) option that holds a credential (``extra_body={"api_key": ...}`` too), or None.
+
+    Examples
+    --------
+    >>> _secret_option({"extra_body": {"x-api-key": "abc"}}), _secret_option({"unknown_key": 1})
+    ('x-api-key', None)
+    """
     if isinstance(options, dict):
-        return any(
-            (isinstance(k, str) and k.lower().endswith(_SECRET_NAMES)) or _secret_keys(v) for k, v in options.items()
-        )
+        for k, v in options.items():
+            name = re.sub(r"[-_\s]", "", str(k).lower())
+            if name in _SECRET_NAMES or name.endswith(_SECRET_ENDINGS):
+                return str(k)
+            if isinstance(v, str) and _KEY_SHAPED.match(v.strip()):
+                return str(k)
+            found = _secret_option(v)
+            if found:
+                return found
     if isinstance(options, list | tuple):
-        return any(_secret_keys(v) for v in options)
-    return False
+        for v in options:
+            found = _secret_option(v)
+            if found:
+                return found
+    return None
+
+
+#: Backend options that change how requests travel, never what a sample is: they are left out of the run's
+#: identity, so that resuming with another timeout, replica list or host spelling continues the same run.
+TRANSPORT_OPTIONS = frozenset(
+    {
+        "base_url",
+        "base_urls",
+        "api_key_env",
+        "timeout_s",
+        "max_concurrency",
+        "max_connections",
+        "routing",
+        "fail_fast_unreachable",
+        "cooldown_s",
+        "n_mode",
+        "max_tokens_param",
+        "api_version",
+        "device",
+        "max_batch_size",
+        "batch_wait_s",
+        "num_threads",
+    }
+)
+
+#: Backends that a model spec may name as ``backend:model`` or ``backend/model``.
+_BACKENDS = ("openai", "anthropic", "local")
+
+
+def canonical_model(spec: str) -> str:
+    """The ``backend:model`` form of a model spec (Inspect's ``backend/model`` is accepted too).
+
+    Examples
+    --------
+    >>> canonical_model("openai/gpt-4o-mini"), canonical_model("local:/models/x"), canonical_model("smollm2")
+    ('openai:gpt-4o-mini', 'local:/models/x', 'smollm2')
+    """
+    s = spec.strip()
+    head, sep, rest = s.partition("/")
+    if sep and ":" not in head and head.lower() in _BACKENDS and rest:
+        return f"{head.lower()}:{rest}"
+    return s
 
 
 @dataclass(frozen=True)
@@ -136,6 +203,11 @@ class RunConfig:
     """Attempts after the first for a transient failure."""
     max_retry_seconds: float = 600.0
     """Give up retrying a request after this long in total."""
+    max_consecutive_failures: int = 20
+    """Circuit breaker: stop the run once this many attempts in a row found the endpoint unreachable
+    (connection refused or dropped, timeouts) over at least ``max_failure_seconds``; 0 turns it off."""
+    max_failure_seconds: float = 60.0
+    """Circuit breaker: how long failures must have lasted without one success before the run stops."""
     model_options: dict[str, Any] = field(default_factory=dict)
     """Backend options (base URLs, batch size, device, ...). Never holds API keys."""
     task_options: dict[str, Any] = field(default_factory=dict)
@@ -172,8 +244,17 @@ class RunConfig:
         labels = [b.label for b in self.budgets]
         if len(set(labels)) != len(labels) or not labels:
             raise ConfigError("budgets must be distinct and non-empty", hint="list each budget once")
-        if _secret_keys(self.model_options):  # options are saved with the run: a key here would leak into the store
-            raise ConfigError("API keys cannot be passed as options", hint="set them in the environment instead")
+        secret = _secret_option(self.model_options)
+        if secret:  # options are saved with the run: a key here would leak into the store
+            raise ConfigError(
+                f"option {secret!r} looks like an API key or other credential, and options are saved with the run",
+                hint="put the key in an environment variable and pass its name: --api-key-env NAME",
+            )
+        if self.max_consecutive_failures < 0 or not self.max_failure_seconds >= 0:
+            raise ConfigError(
+                f"{_name('max_consecutive_failures')} and max_failure_seconds must be ≥ 0",
+                hint="e.g. --max-consecutive-failures 20 (0 turns the circuit breaker off)",
+            )
 
     @property
     def samples_per_question(self) -> int:
@@ -181,19 +262,13 @@ class RunConfig:
         return self.n_contexts * self.samples_per_context
 
     def identity(self) -> dict[str, Any]:
-        """The fields that determine which samples the run contains (caps and concurrency excluded)."""
-        d = asdict(self)
-        for k in (
-            "max_samples",
-            "max_total_tokens",
-            "max_cost",
-            "price_per_mtok",
-            "concurrency",
-            "max_retries",
-            "max_retry_seconds",
-        ):
-            d.pop(k)
-        return d
+        """The fields that determine what the run's samples are.
+
+        Caps, concurrency, retry and circuit-breaker settings and the backend's transport options
+        (:data:`TRANSPORT_OPTIONS`: base URLs, timeouts, pool sizes, ...) are left out, and the model spec is
+        put in its ``backend:model`` form, so that none of them starts a new run when changed on resume.
+        """
+        return identity_of(asdict(self))
 
     def run_id(self) -> str:
         """A readable, stable run id: model, task and a hash of :meth:`identity`.
@@ -204,8 +279,44 @@ class RunConfig:
         'smollm2__generated-arithmetic'
         """
         digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
-        return f"{_slug(self.model)}__{_slug(self.task.rsplit('/', 1)[-1])}__{digest[:8]}"
+        return f"{_slug(canonical_model(self.model))}__{_slug(self.task.rsplit('/', 1)[-1])}__{digest[:8]}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every field."""
         return asdict(self)
+
+
+#: RunConfig fields that do not change what a run's samples are.
+_NOT_IDENTITY = (
+    "max_samples",
+    "max_total_tokens",
+    "max_cost",
+    "price_per_mtok",
+    "concurrency",
+    "max_retries",
+    "max_retry_seconds",
+    "max_consecutive_failures",
+    "max_failure_seconds",
+)
+
+
+def identity_of(config: dict[str, Any]) -> dict[str, Any]:
+    """:meth:`RunConfig.identity` of a config saved as a dict (also one saved by an older hotmess).
+
+    Examples
+    --------
+    >>> a = RunConfig("openai:m", "t.csv", model_options={"base_url": "http://localhost:8000/v1"})
+    >>> b = RunConfig("openai/m", "t.csv", model_options={"base_url": "http://127.0.0.1:8000/v1", "timeout_s": 30})
+    >>> identity_of(a.to_dict()) == identity_of(b.to_dict())
+    True
+    """
+    known = {f for f in RunConfig.__dataclass_fields__ if f not in _NOT_IDENTITY}
+    d = {k: v for k, v in config.items() if k in known}
+    d["model"] = canonical_model(str(d.get("model", "")))
+    opts = d.get("model_options") or {}
+    d["model_options"] = {k: v for k, v in opts.items() if k not in TRANSPORT_OPTIONS}
+    budgets = d.get("budgets")
+    if budgets is not None:  # Budget objects or their saved dicts
+        d["budgets"] = [asdict(b) if isinstance(b, Budget) else dict(b) for b in budgets]
+    d.setdefault("task_options", {})
+    return d

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
+import json
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -27,14 +30,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hotmess.data.schema import Sample
 from hotmess.data.store import RunStore
+from hotmess.errors import BackendError, ConfigError
 from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
-from hotmess.sampling.config import Budget, RunConfig
+from hotmess.sampling.claims import ClaimBoard, UnitKey, missing_indices
+from hotmess.sampling.config import Budget, RunConfig, identity_of
 from hotmess.tasks import Question, Task, build_prompt
 
-__all__ = ["RunStats", "sample_seed", "sample_task"]
+__all__ = ["UNREACHABLE_KINDS", "RunStats", "sample_seed", "sample_task", "task_digest"]
 
 _FLUSH_ROWS = 256
 _FLUSH_SECONDS = 0.5
+#: Failure kinds that mean the endpoint could not be reached at all; a long unbroken streak of them trips the
+#: circuit breaker (rate limits and server errors mean the server is up, and are only retried).
+UNREACHABLE_KINDS = frozenset({"connection", "timeout"})
+#: Seconds between checks on units that another worker holds.
+_POLL_SECONDS = 1.0
 
 
 def sample_seed(root: int, *parts: object) -> int:
@@ -71,11 +81,16 @@ class RunStats:
     elapsed: float = 0.0
     stopped: str | None = None
     """Why the run stopped early (a cap), or None."""
+    stored: int | None = None
+    """Samples of the run in the store at the end, error rows excluded (other workers' included)."""
+    by_others: int = 0
+    """Samples that other workers sharing the run wrote while this one ran."""
 
     @property
     def complete(self) -> bool:
         """Whether every planned sample is now stored without error."""
-        return self.already_done + self.written >= self.planned
+        done = self.stored if self.stored is not None else self.already_done + self.written
+        return done >= self.planned
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -90,6 +105,8 @@ class RunStats:
             "output_tokens": self.output_tokens,
             "elapsed_s": round(self.elapsed, 3),
             "stopped": self.stopped,
+            "stored": self.stored,
+            "by_others": self.by_others,
             "complete": self.complete,
         }
 
@@ -149,8 +166,14 @@ class _Run:
         self.retry_base, self.retry_cap = retry_base, retry_cap
         self.rng = random.Random(config.seed)
         self.in_flight = 0
+        self.reserved = 0  # samples handed to workers by this invocation (what --max-samples counts)
         self.stop_reason: str | None = None
         self.on_progress: Any = None
+        self.done: set[tuple[Any, ...]] = set()
+        self.claims = ClaimBoard(store._conn)
+        self.waiting = 0  # units held by other workers, checked again every _POLL_SECONDS
+        self.streak = 0  # attempts in a row that could not reach the endpoint
+        self.streak_start: float | None = None
 
     # -- planning -------------------------------------------------------------------------------------------
     def questions(self) -> tuple[Question, ...]:
@@ -171,9 +194,39 @@ class _Run:
                     if missing:
                         yield _Unit(budget, q, ctx, missing)
 
+    def prepare(self) -> None:
+        """What the store already holds and how many samples the run should contain."""
+        self.done = self.store.completed_keys(self.run_id)
+        name, task = self.provider.name, self.task.name
+        self.stats.planned = len(self.questions()) * len(self.config.budgets) * self.config.samples_per_question
+        self.stats.already_done = sum(1 for k in self.done if k[1] == name and k[2] == task)
+
+    def key(self, unit: _Unit) -> UnitKey:
+        return UnitKey(
+            self.run_id, self.provider.name, self.task.name, unit.question.id, unit.context_id, unit.budget.label
+        )
+
+    def take(self, unit: _Unit) -> _Unit | bool | None:
+        """Claim ``unit`` and trim it to what is still missing and what the caps allow.
+
+        Returns the unit to sample, ``None`` when there is nothing left to do for it, or ``False`` when another
+        live worker holds it.
+        """
+        key = self.key(unit)
+        if not self.claims.claim(key):
+            return False
+        indices = missing_indices(self.store._conn, key, unit.indices)  # another worker may have done some
+        limit = self.config.max_samples
+        if limit is not None:
+            indices = indices[: max(0, limit - self.reserved)]
+        if not indices:
+            return None
+        self.reserved += len(indices)
+        return dataclasses.replace(unit, indices=indices)
+
     def cap_reached(self) -> str | None:
         c, s = self.config, self.stats
-        if c.max_samples is not None and s.written + sum(s.error_rows.values()) + self.in_flight >= c.max_samples:
+        if c.max_samples is not None and self.reserved >= c.max_samples:
             return f"reached --max-samples {c.max_samples}"
         if c.max_total_tokens is not None and s.output_tokens >= c.max_total_tokens:
             return f"reached --max-total-tokens {c.max_total_tokens}"
@@ -208,6 +261,7 @@ class _Run:
         while True:
             try:
                 out = await self.provider.generate(req)
+                self.streak, self.streak_start = 0, None
                 if len(out) != req.n:
                     raise RetryableError("empty", f"asked for {req.n} samples, got {len(out)}")
                 return out
@@ -216,6 +270,7 @@ class _Run:
                     raise
                 kind = exc.kind if isinstance(exc, RetryableError) else type(exc).__name__
                 err = exc if isinstance(exc, RetryableError) else RetryableError(kind, str(exc))
+                self.breaker(err)
                 attempt += 1
                 delay = _backoff(attempt, err.retry_after, self.retry_base, self.retry_cap, self.rng)
                 spent = time.monotonic() - start
@@ -224,6 +279,26 @@ class _Run:
                 self.stats.retries[kind] += 1
                 self.progress_update(0)
                 await asyncio.sleep(delay)
+
+    def breaker(self, err: RetryableError) -> None:
+        """Count a failed attempt; stop the run once the endpoint has been unreachable for long enough."""
+        if err.kind not in UNREACHABLE_KINDS:
+            self.streak, self.streak_start = 0, None  # the server answered (a rate limit, a 5xx): it is up
+            return
+        now = time.monotonic()
+        self.streak += 1
+        if self.streak_start is None:
+            self.streak_start = now
+        c = self.config
+        lasted = now - self.streak_start
+        if c.max_consecutive_failures and self.streak >= c.max_consecutive_failures and lasted >= c.max_failure_seconds:
+            stored = self.stats.already_done + self.stats.written
+            raise BackendError(
+                f"stopped after {self.streak} attempts in a row over {lasted:.0f} s could not reach the endpoint "
+                f"(last: {err}); {stored} samples of run {self.run_id} are stored",
+                hint="check that the server is up, then rerun the same command to resume "
+                "(--max-consecutive-failures 0 turns this stop off)",
+            )
 
     def to_samples(
         self, unit: _Unit, prompt: Any, req: GenerateRequest, result: list[Completion] | RetryableError
@@ -307,28 +382,62 @@ class _Run:
     # -- the whole run --------------------------------------------------------------------------------------
     async def run(self) -> RunStats:
         t0 = time.monotonic()
-        done = self.store.completed_keys(self.run_id)
-        qs = self.questions()
-        self.stats.planned = len(qs) * len(self.config.budgets) * self.config.samples_per_question
-        self.stats.already_done = sum(1 for k in done if k[1] == self.provider.name and k[2] == self.task.name)
         concurrency = max(1, self.config.concurrency or self.provider.max_concurrency)
         queue: asyncio.Queue[_Unit | None] = asyncio.Queue(maxsize=2 * concurrency)
 
+        async def offer(unit: _Unit) -> bool | None:
+            """Queue ``unit`` if this worker gets it; False when another worker holds it, None when stopping."""
+            reason = self.cap_reached()
+            if reason:
+                self.stop_reason = reason
+                return None
+            taken = self.take(unit)
+            if taken is False:
+                return False
+            if taken is not None:
+                await queue.put(taken)  # type: ignore[arg-type]
+            return True
+
         async def produce() -> None:
-            for unit in self.units(done):
-                reason = self.cap_reached()
-                if reason:
-                    self.stop_reason = reason
+            deferred: list[_Unit] = []
+            for unit in self.units(self.done):
+                got = await offer(unit)
+                if got is None:
                     break
-                await queue.put(unit)
+                if got is False:
+                    deferred.append(unit)
+            # units other workers hold: wait until they are done, or take them over when their worker is gone
+            while deferred and self.stop_reason is None:
+                self.waiting = len(deferred)
+                self.progress_update(0)
+                await asyncio.sleep(_POLL_SECONDS)
+                still: list[_Unit] = []
+                for unit in deferred:
+                    if not missing_indices(self.store._conn, self.key(unit), unit.indices):
+                        continue
+                    got = await offer(unit)
+                    if got is None:
+                        still = []
+                        break
+                    if got is False:
+                        still.append(unit)
+                deferred = still
+            self.waiting = 0
             for _ in range(concurrency):
                 await queue.put(None)
 
         async def work() -> None:
             while (unit := await queue.get()) is not None:
-                if self.stop_reason is None:
+                # units queued before --max-samples was reached are within it; token and cost caps drop them
+                if self.stop_reason is None or self.stop_reason.startswith("reached --max-samples"):
                     await self.do_unit(unit)
 
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.claims.lease_s / 4)
+                self.claims.heartbeat()
+
+        beat = asyncio.ensure_future(heartbeat())
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(produce())
@@ -337,10 +446,72 @@ class _Run:
         except* Exception as group:
             raise group.exceptions[0] from None
         finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
             self.writer.flush()
+            self.claims.release_all()
             self.stats.elapsed = time.monotonic() - t0
             self.stats.stopped = self.stop_reason
+            name, task = self.provider.name, self.task.name
+            stored = sum(1 for k in self.store.completed_keys(self.run_id) if k[1] == name and k[2] == task)
+            self.stats.stored = stored
+            self.stats.by_others = max(0, stored - self.stats.already_done - self.stats.written)
         return self.stats
+
+
+def task_digest(task: Task) -> str:
+    """A hash of a task's content (questions and exemplars: ids, texts, options, answers), saved with each run.
+
+    Examples
+    --------
+    >>> from hotmess.tasks import Question
+    >>> a = Task("t", (Question("q1", "1+1?", ("1", "2"), 1),))
+    >>> b = Task("t", (Question("q1", "1+1?", ("1", "2"), 0),))
+    >>> task_digest(a) == task_digest(b)
+    False
+    """
+    items = [
+        [kind, q.id, q.text, list(q.options), q.correct]
+        for kind, qs in (("q", task.questions), ("x", task.exemplars))
+        for q in qs
+    ]
+    return hashlib.sha256(json.dumps(items, default=str).encode()).hexdigest()[:16]
+
+
+def _resume_id(store: RunStore, config: RunConfig) -> str:
+    """The id of a stored run whose samples ``config`` would repeat (transport options aside), else a new id."""
+    mine = config.identity()
+    runs = store.runs()
+    for run_id, saved in zip(runs["run_id"], runs["config"], strict=True):
+        if identity_of(saved) == mine:
+            return str(run_id)
+    return config.run_id()
+
+
+def _check_task(store: RunStore, task: Task, run_id: str, digest: str) -> None:
+    """Refuse to sample a task whose content differs from what the store already holds under its name."""
+    hint = "sample the edited task into a new --store, or restore the task file"
+    saved = store.run_config(run_id)
+    if saved and saved.get("task_digest") not in (None, digest) and store.completed_keys(run_id):
+        raise ConfigError(
+            f"task {task.name!r} changed since run {run_id} sampled it into {store.path} (questions or exemplars "
+            "were edited, added or removed): resuming would mix samples of the old and the new task",
+            hint=hint,
+        )
+    stored = store.questions()
+    stored = stored[stored["task"] == task.name]
+    if stored.empty:
+        return
+    old = {r.question_id: (r.text, list(r.options), r.correct) for r in stored.itertuples()}
+    changed = [q.id for q in task.questions if q.id in old and old[q.id] != (q.text, list(q.options), q.correct)]
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        raise ConfigError(
+            f"{len(changed)} question(s) of task {task.name!r} differ from those {store.path} holds ({shown}): "
+            "their stored samples were scored against the old text, options or answer",
+            hint=hint,
+        )
 
 
 async def sample_task(
@@ -352,6 +523,7 @@ async def sample_task(
     progress: bool = True,
     retry_base: float = 0.5,
     retry_cap: float = 30.0,
+    progress_interval: float = 30.0,
 ) -> RunStats:
     """Sample ``task`` with ``provider`` into ``store`` under ``config``; resumes whatever is missing.
 
@@ -366,16 +538,38 @@ async def sample_task(
     config
         The run configuration; :meth:`RunConfig.run_id` names the run, so an identical config resumes it.
     progress
-        Show a rich progress bar (rate, ETA, retries and error rows).
+        Show progress: a rich bar on a terminal (rate, ETA, retries and error rows), else a plain line on
+        stderr every ``progress_interval`` seconds (logs, CI, ``nohup``).
     retry_base, retry_cap
         Backoff: the n-th retry waits about ``retry_base·2ⁿ⁻¹`` seconds (jittered), at most ``retry_cap``.
+    progress_interval
+        Seconds between plain progress lines when stderr is not a terminal.
+
+    Raises
+    ------
+    ConfigError
+        The task's content differs from what the store holds under its name (an edited task file).
+    BackendError
+        A failure retrying cannot fix, or the circuit breaker: the endpoint was unreachable for
+        ``max_consecutive_failures`` attempts in a row over ``max_failure_seconds``.
+
+    Notes
+    -----
+    The run id is that of a stored run with the same :meth:`RunConfig.identity` when there is one (so that a
+    changed timeout or base URL resumes it), else :meth:`RunConfig.run_id`. Several processes may run the same
+    command on one store (or on one store shared by several machines through a network file system that
+    supports SQLite locking): they claim units of work in the store and share the run (see
+    :mod:`hotmess.sampling.claims`).
 
     Returns
     -------
     RunStats
     """
-    run_id = config.run_id()
-    store.save_run(run_id, {**config.to_dict(), "run_id": run_id, "provider": provider.describe()}, status="running")
+    run_id = _resume_id(store, config)
+    digest = task_digest(task)
+    _check_task(store, task, run_id, digest)
+    saved = {**config.to_dict(), "run_id": run_id, "provider": provider.describe(), "task_digest": digest}
+    store.save_run(run_id, saved, status="running")
     store.save_questions(
         {
             "task": task.name,
@@ -388,9 +582,10 @@ async def sample_task(
         for q in task.questions
     )
     r = _Run(provider, task, store, config, run_id, retry_base, retry_cap)
+    r.prepare()
     status = "failed"
     try:
-        async with _progress(r, enabled=progress):
+        async with _progress(r, enabled=progress, interval=progress_interval):
             stats = await r.run()
         status = "complete" if stats.complete else ("capped" if stats.stopped else "incomplete")
         return stats
@@ -401,10 +596,37 @@ async def sample_task(
         store.set_status(run_id, status)
 
 
+def _faults(r: _Run) -> str:
+    s = r.stats
+    faults = []
+    if s.retries:
+        faults.append(f"retries {sum(s.retries.values())}")
+    if s.error_rows:
+        faults.append("errors " + ", ".join(f"{k} {v}" for k, v in s.error_rows.items()))
+    if s.invalid:
+        faults.append(f"invalid {s.invalid}")
+    if r.waiting:
+        faults.append(f"waiting on {r.waiting} unit(s) held by other workers")
+    return " · ".join(faults)
+
+
+def _duration(seconds: float) -> str:
+    secs = round(seconds)
+    h, rem = divmod(secs, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
 @contextlib.asynccontextmanager
-async def _progress(r: _Run, *, enabled: bool) -> AsyncIterator[None]:
+async def _progress(r: _Run, *, enabled: bool, interval: float = 30.0) -> AsyncIterator[None]:
     if not enabled:
         yield
+        return
+    total = max(r.stats.planned - r.stats.already_done, 0)
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        async with _plain_progress(r, total, interval):
+            yield
         return
     cols = (
         TextColumn("[bold]{task.description}"),
@@ -414,34 +636,60 @@ async def _progress(r: _Run, *, enabled: bool) -> AsyncIterator[None]:
         TimeRemainingColumn(),
         TextColumn("{task.fields[faults]}"),
     )
-    console = Console(stderr=True)
-    if not console.is_terminal:  # logs and CI: one full-width line at the end instead of a truncated one
-        console = Console(stderr=True, width=120)
     with Progress(*cols, transient=False, console=console) as bar:
-        tid = bar.add_task(f"{r.provider.name} · {r.task.name}", total=None, rate="-", faults="")
+        tid = bar.add_task(f"{r.provider.name} · {r.task.name}", total=total, rate="-", faults="")
         t0 = time.monotonic()
         count = 0
 
         def update(n: int) -> None:
             nonlocal count
             count += n
-            s = r.stats
-            faults = []
-            if s.retries:
-                faults.append(f"retries {sum(s.retries.values())}")
-            if s.error_rows:
-                faults.append("errors " + ", ".join(f"{k} {v}" for k, v in s.error_rows.items()))
-            if s.invalid:
-                faults.append(f"invalid {s.invalid}")
             rate = count / max(time.monotonic() - t0, 1e-9)
-            bar.update(
-                tid,
-                total=max(s.planned - s.already_done, 1),
-                completed=count,
-                rate=f"{rate:.1f}",
-                faults=" · ".join(faults),
-            )
+            bar.update(tid, completed=count, rate=f"{rate:.1f}", faults=_faults(r))
 
         r.on_progress = update
         yield
         update(0)
+
+
+@contextlib.asynccontextmanager
+async def _plain_progress(r: _Run, total: int, interval: float) -> AsyncIterator[None]:
+    """Progress for logs and CI: a plain line at the start, every ``interval`` seconds, and at the end."""
+    t0 = time.monotonic()
+    count = 0
+    name = f"{r.provider.name} · {r.task.name}"
+
+    def line(final: bool = False) -> None:
+        elapsed = time.monotonic() - t0
+        rate = count / elapsed if elapsed > 0 else 0.0
+        pct = f" ({100 * count / total:.0f}%)" if total else ""
+        eta = f" · ETA {_duration((total - count) / rate)}" if rate > 0 and count < total and not final else ""
+        faults = _faults(r)
+        text = f"progress: {name}: {count}/{total} samples{pct} · {rate:.1f} samples/s · {_duration(elapsed)}{eta}" + (
+            f" · {faults}" if faults else ""
+        )
+        print(text, file=sys.stderr, flush=True)
+
+    def update(n: int) -> None:
+        nonlocal count
+        count += n
+
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            line()
+
+    print(
+        f"progress: {name}: {total} samples to draw ({r.stats.already_done} already stored)",
+        file=sys.stderr,
+        flush=True,
+    )
+    r.on_progress = update
+    tick = asyncio.ensure_future(ticker())
+    try:
+        yield
+    finally:
+        tick.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await tick
+        line(final=True)
