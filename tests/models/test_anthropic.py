@@ -122,3 +122,25 @@ def test_unsupported_request_fields(
 ) -> None:
     with pytest.raises(ConfigError, match=match):
         run(generate(make(anthropic_stub), ask(**request_kw)))
+
+
+def test_anthropic_base_url_env_is_the_default_endpoint(
+    anthropic_stub: StubAnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_stub.base_url)
+    provider = AnthropicProvider("claude-test")
+    assert provider.endpoints == (anthropic_stub.base_url + "/v1/messages",)
+    assert provider.describe()["base_url"] == anthropic_stub.base_url
+    assert len(run(generate(provider, ask(n=2)))) == 2
+    assert anthropic_stub.stats()["requests"] == 2
+
+
+def test_explicit_anthropic_base_url_wins_over_the_env(
+    anthropic_stub: StubAnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    provider = make(anthropic_stub)
+    assert provider.endpoints == (anthropic_stub.base_url + "/v1/messages",)
+    assert len(run(generate(provider, ask()))) == 1
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "")
+    assert AnthropicProvider("claude-test").endpoints == ("https://api.anthropic.com/v1/messages",)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
+from hotmess.errors import BackendError
 from hotmess.models import GenerateRequest, LocalProvider, resolve_model
 from tests.support.helpers import run
 
@@ -45,6 +48,26 @@ def ask(question: str = QUESTION, **kw: Any) -> GenerateRequest:
 
 def texts(completions: list[Any]) -> list[str]:
     return [c.text for c in completions]
+
+
+#: A generation that would run for minutes: near-uniform sampling practically never draws end-of-sequence.
+LONG = {"max_tokens": 2000, "temperature": 50.0}
+
+
+async def until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``predicate`` without blocking the loop; whether it became true within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def started(provider: LocalProvider) -> None:
+    """Wait until a batch holds the provider's lock, then a little longer (it is decoding)."""
+    assert await until(provider._lock.locked, 10), "the batch never started"
+    await asyncio.sleep(0.5)
 
 
 def test_generates_a_batch_of_samples(smol: LocalProvider) -> None:
@@ -131,6 +154,99 @@ def test_multi_token_options_use_the_full_continuation(smol: LocalProvider) -> N
     out = run(smol.generate(ask("What is the capital of France?", options=options)))
     probs = np.array(out[0].probs)
     assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0) and np.all(probs > 0)
+
+
+# -- stopping -----------------------------------------------------------------------------------------------
+
+
+def test_stop_on_event_criterion() -> None:
+    import torch
+
+    from hotmess.models._local_engine import StopOnEvent
+
+    event = threading.Event()
+    criterion = StopOnEvent(event)
+    ids = torch.zeros((3, 7), dtype=torch.long)
+    assert criterion(ids, None).tolist() == [False, False, False]
+    event.set()
+    assert criterion(ids, None).tolist() == [True, True, True]
+
+
+def test_engine_stops_at_the_next_step_once_the_event_is_set(smol: LocalProvider) -> None:
+    from hotmess.models._local_engine import GenRow
+
+    engine = smol.load()
+    prompt = engine.prompt_ids([{"role": "user", "content": QUESTION}], chat_template=True)
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    start = time.monotonic()
+    (out,) = engine.generate([GenRow(prompt, 1, LONG["temperature"], LONG["max_tokens"])], stop=stop)
+    timer.join()
+    assert time.monotonic() - start < 5
+    assert 0 < out.output_tokens < LONG["max_tokens"]
+
+
+def test_cancelling_a_request_stops_its_batch(smol: LocalProvider) -> None:
+    async def go() -> tuple[bool, float]:
+        task = asyncio.create_task(smol.generate(ask(n=2, seeds=(1, 2), **LONG)))
+        await started(smol)
+        start = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        ended = await until(lambda: not smol._lock.locked(), 15)  # the worker thread left the batch
+        return ended, time.monotonic() - start
+
+    ended, elapsed = run(go())
+    assert ended and elapsed < 5
+    # the provider is not left stopped: the next request runs normally
+    out = run(smol.generate(ask(n=2, seeds=(1, 2), max_tokens=4)))
+    assert len(out) == 2 and all(c.output_tokens is not None and c.output_tokens <= 4 for c in out)
+
+
+def test_event_loop_shutdown_does_not_wait_for_a_running_batch(smol: LocalProvider) -> None:
+    """What Ctrl-C does: asyncio.run cancels every task and then waits for the worker thread."""
+    left_at: list[float] = []
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def go() -> None:
+        tasks.append(asyncio.create_task(smol.generate(ask(n=2, seeds=(3, 4), **LONG))))
+        await started(smol)
+        left_at.append(time.monotonic())
+
+    run(go())
+    assert time.monotonic() - left_at[0] < 5
+    assert not smol._lock.locked()
+
+
+def test_cancelling_one_request_keeps_its_batch_neighbours(smol: LocalProvider) -> None:
+    async def go() -> list[Any]:
+        keep = asyncio.create_task(smol.generate(ask(n=2, seeds=(5, 6), max_tokens=12, temperature=50.0)))
+        drop = asyncio.create_task(smol.generate(ask(n=2, seeds=(7, 8), max_tokens=12, temperature=50.0)))
+        assert await until(smol._lock.locked, 10)
+        drop.cancel()
+        return await keep
+
+    before = dict(smol.stats)
+    out = run(go())
+    assert [c.output_tokens for c in out] == [12, 12]  # the batch ran to the end for the remaining caller
+    assert smol.stats["batches"] == before["batches"] + 1
+
+
+def test_aclose_stops_a_running_batch(smol: LocalProvider) -> None:
+    async def go() -> float:
+        task = asyncio.create_task(smol.generate(ask(n=2, seeds=(9, 10), **LONG)))
+        await started(smol)
+        start = time.monotonic()
+        await smol.aclose()
+        elapsed = time.monotonic() - start
+        with pytest.raises(BackendError, match="stopped"):
+            await task
+        return elapsed
+
+    assert run(go()) < 5
+    assert smol._engine is None and not smol._stops  # a later request loads the model again
 
 
 @pytest.mark.gpu

@@ -440,3 +440,72 @@ def test_a_key_that_does_not_look_like_a_key_is_masked_too(
     with pytest.raises(BackendError) as info:
         run(generate(make(stub, api_key_env="LOCAL_KEY"), ask()))
     assert "Incorrect API key provided: ***" in str(info.value) and plain not in str(info.value)
+
+
+# -- OPENAI_BASE_URL and endpoints ------------------------------------------------------------------------------
+
+
+def test_openai_base_url_env_is_the_default_endpoint(stub: StubOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)  # a real key must not send the requests to api.openai.com
+    provider = OpenAICompatProvider("stub-model")
+    assert provider.endpoints == (stub.url + "/chat/completions",)
+    assert provider.describe()["base_urls"] == [stub.url]
+    out = run(generate(provider, ask(n=2, seeds=(1, 2))))
+    assert len(out) == 2 and stub.stats()["requests"] == 1
+    assert stub.records[0]["authorization"] == f"Bearer {SECRET}"
+
+
+def test_explicit_base_url_wins_over_the_env(stub: StubOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    provider = make(stub, mode="completions")
+    assert provider.endpoints == (stub.url + "/completions",)
+    assert len(run(generate(provider, ask()))) == 1
+
+
+def test_unset_or_empty_openai_base_url_means_the_openai_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", " ")
+    assert OpenAICompatProvider("gpt-4o-mini").endpoints == ("https://api.openai.com/v1/chat/completions",)
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert OpenAICompatProvider("gpt-4o-mini").endpoints == ("https://api.openai.com/v1/chat/completions",)
+
+
+def test_replica_endpoints() -> None:
+    provider = OpenAICompatProvider("m", base_urls=["http://a:1/v1/", "http://b:2/v1"], api_key_env=None)
+    assert provider.endpoints == ("http://a:1/v1/chat/completions", "http://b:2/v1/chat/completions")
+    assert provider.describe()["endpoints"] == list(provider.endpoints)
+
+
+def test_invalid_openai_base_url_env_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "localhost:8000")
+    with pytest.raises(BackendError, match="invalid base URL 'localhost:8000'"):
+        OpenAICompatProvider("m", api_key_env=None)
+
+
+# -- what "server unreachable" looks like -----------------------------------------------------------------------
+
+
+def test_unreachable_server_kinds_are_connection_and_timeout() -> None:
+    """A circuit breaker keys on these kinds: refused/dropped connections and timeouts, nothing else."""
+    with StubOpenAIServer() as stub:
+        provider = make(stub, timeout_s=0.3)
+
+        async def go() -> list[str]:
+            kinds = []
+            assert len(await provider.generate(ask())) == 1  # reached once: later refusals are retryable
+            stub.fail_next("timeout", hang_s=2.0)
+            for fault in ("timeout", "drop", "server_error"):
+                if fault != "timeout":
+                    stub.fail_next(fault)
+                with pytest.raises(RetryableError) as info:
+                    await provider.generate(ask())
+                kinds.append(info.value.kind)
+            stub.stop()
+            with pytest.raises(RetryableError) as info:
+                await provider.generate(ask())
+            kinds.append(info.value.kind)
+            await provider.aclose()
+            return kinds
+
+        assert run(go()) == ["timeout", "connection", "server", "connection"]

@@ -77,7 +77,9 @@ def test_redact_masks_key_like_assignments_without_knowing_the_key() -> None:
 def test_server_message_masks_before_cutting() -> None:
     body = b'{"error": {"message": "' + b"x" * 290 + b" " + PLAIN.encode() + b'"}}'
     message = server_message(body, secrets=[PLAIN])
-    assert "plains" not in message and message.endswith("***")  # half a key cut at the length limit must not leak either
+    assert "plains" not in message and message.endswith(
+        "***"
+    )  # half a key cut at the length limit must not leak either
 
 
 def test_scrub_exception_cleans_message_hint_args_and_causes() -> None:

@@ -79,3 +79,48 @@ def test_broken_local_model_fails_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(BackendError, match="cannot load local model"):
         LocalProvider(tmp_path).load()
+
+
+@pytest.mark.parametrize(
+    ("slash", "colon"),
+    [
+        ("openai/gpt-4o-mini", "openai:gpt-4o-mini"),
+        ("OpenAI/gpt-4o", "openai:gpt-4o"),
+        ("openai/gpt-4o:free", "openai:gpt-4o:free"),  # OpenRouter-style names keep their colon
+        ("anthropic/claude-x", "anthropic:claude-x"),
+    ],
+)
+def test_provider_slash_model_is_provider_colon_model(monkeypatch: pytest.MonkeyPatch, slash: str, colon: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    a, b = resolve_model(slash), resolve_model(colon)
+    assert type(a) is type(b) and a.describe() == b.describe()
+    assert a.name == colon.split(":", 1)[1]
+
+
+def test_model_names_with_slashes_keep_them() -> None:
+    p = resolve_model("openai:meta-llama/Llama-3.1-8B", base_url="http://h:8000/v1", api_key_env=None)
+    assert p.name == "meta-llama/Llama-3.1-8B"
+    q = resolve_model("openai/meta-llama/Llama-3.1-8B", base_url="http://h:8000/v1", api_key_env=None)
+    assert q.name == "meta-llama/Llama-3.1-8B"
+
+
+def test_local_paths_keep_working_in_both_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "models" / "x").mkdir(parents=True)
+    (tmp_path / "models" / "x" / "m.gguf").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    absolute = resolve_model(f"local:{tmp_path / 'models' / 'x'}")
+    relative = resolve_model("local:./models/x")
+    slashed = resolve_model("local/models/x")
+    assert isinstance(absolute, LocalProvider)
+    for p in (relative, slashed):
+        assert isinstance(p, LocalProvider) and p.directory.resolve() == absolute.directory
+        assert p.gguf_file == "m.gguf"
+    with pytest.raises(ConfigError, match="unknown model"):
+        resolve_model("./models/x")  # a bare path is still not a spec
+
+
+@pytest.mark.parametrize("spec", ["openai/", "vllm/qwen", "/openai/gpt-4o", "hf/org/model"])
+def test_unknown_slash_specs(spec: str) -> None:
+    with pytest.raises(ConfigError, match="model"):
+        resolve_model(spec)

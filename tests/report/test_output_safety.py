@@ -97,7 +97,7 @@ def test_report_never_writes_over_its_survey(work: Path, capsys: pytest.CaptureF
 
 def test_report_into_an_existing_folder_names_a_file(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (work / "out").mkdir()
-    err = _refused(capsys, work, [*REPORT, "-o", "out"], "out is an existing folder")
+    err = _refused(capsys, work, [*REPORT, "-o", "out"], "out is a directory")
     assert "out/report.html" in err
 
 

@@ -87,10 +87,10 @@ def analyze(
             ci_method=ci_method,  # type: ignore[arg-type]  # checked above
             rng=seed,
         )
-    collapsed = [str(w.message) for w in caught if issubclass(w.category, DuplicateSamplesWarning)]
-    for w in caught:
-        if not issubclass(w.category, DuplicateSamplesWarning):
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    collapsed = [str(c.message) for c in caught if issubclass(c.category, DuplicateSamplesWarning)]
+    for c in caught:
+        if not issubclass(c.category, DuplicateSamplesWarning):
+            warnings.showwarning(c.message, c.category, c.filename, c.lineno)
     data = {"source": str(path), **res.to_dict()}
     if out is not None:
         write_results(data, res.to_frame(), out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -45,6 +46,22 @@ SUBCOMMANDS: tuple[str, ...] = (
     "embed",
     "synthetic",
 )
+
+def _no_flag_metavars() -> None:
+    """Typer ≥ 0.2x shows ``<bool>`` after every flag in ``--help``, as if ``--json`` took a value; show none."""
+    option = getattr(getattr(typer, "core", None), "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "_hotmess", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> Any:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._hotmess = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_no_flag_metavars()
 
 app = typer.Typer(
     name="hotmess",

@@ -125,7 +125,7 @@ def _column_names(path: Path) -> list[str]:
             if isinstance(data, list):
                 return list(data[0]) if data and isinstance(data[0], dict) else []
             return list(data) if isinstance(data, dict) else []
-    except Exception:  # noqa: BLE001 - unreadable as a table: not a samples file
+    except Exception:  # unreadable as a table (pyarrow raises its own types): not a samples file
         return []
     return []
 
@@ -216,7 +216,7 @@ def guard_output(
         return
     if path.is_dir():
         named = f"e.g. {path / example}" if example else f"a file name for the {what}"
-        raise InputError(f"{path} is an existing folder, not a file", hint=f"give {named}")
+        raise InputError(f"{path} is a directory, not a file", hint=f"give {named}")
     _check_parents(path, what=what, error=InputError)
     if kind == "store" or not path.exists():
         return

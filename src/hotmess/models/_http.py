@@ -47,9 +47,7 @@ _KEY_ASSIGNED = re.compile(
     r"(?i)\b((?:[\w-]*?(?:api[-_]?key|token|secret|password))|key)(\s*=\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
 )
 #: ``"api_key": "..."``, ``x-api-key: ...`` (JSON, headers): the value is masked.
-_KEY_LABELLED = re.compile(
-    r"(?i)\b([\w-]*?(?:api[-_]?key|secret|password))([\"']?\s*:\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
-)
+_KEY_LABELLED = re.compile(r"(?i)\b([\w-]*?(?:api[-_]?key|secret|password))([\"']?\s*:\s*[\"']?)([^\s\"'&,;)}\]]{6,})")
 #: Known secrets at least this long are masked wherever they occur; shorter ones (``EMPTY``, ``x``: placeholder
 #: keys of local servers) only where they stand alone, so that ordinary words and numbers survive.
 _SHORT_SECRET = 8
@@ -406,12 +404,18 @@ class HTTPTransport:
                         hint="check the base URL and that the server is running",
                     )
                 ) from exc
-            raise self._scrub(RetryableError("connection", f"cannot connect to {url}: {_one_line(exc, self._secrets)}")) from exc
+            raise self._scrub(
+                RetryableError("connection", f"cannot connect to {url}: {_one_line(exc, self._secrets)}")
+            ) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise self._scrub(BackendError(f"invalid URL {url!r}: {_one_line(exc, self._secrets)}", hint="check the base URL")) from exc
+            raise self._scrub(
+                BackendError(f"invalid URL {url!r}: {_one_line(exc, self._secrets)}", hint="check the base URL")
+            ) from exc
         except httpx.TransportError as exc:  # dropped connection, read/write error, protocol error
             self._mark_down(replica)
-            raise self._scrub(RetryableError("connection", f"connection to {url} failed: {_one_line(exc, self._secrets)}")) from exc
+            raise self._scrub(
+                RetryableError("connection", f"connection to {url} failed: {_one_line(exc, self._secrets)}")
+            ) from exc
         finally:
             replica.in_flight -= 1
             shard.in_flight -= 1
@@ -435,12 +439,16 @@ class HTTPTransport:
         except ValueError as exc:
             replica.failures += 1
             raise self._scrub(
-                RetryableError("malformed", f"response from {url} is not JSON: {_snippet(response.text, self._secrets)}")
+                RetryableError(
+                    "malformed", f"response from {url} is not JSON: {_snippet(response.text, self._secrets)}"
+                )
             ) from exc
         if not isinstance(data, dict):
             replica.failures += 1
             raise self._scrub(
-                RetryableError("malformed", f"response from {url} is not a JSON object: {_snippet(response.text, self._secrets)}")
+                RetryableError(
+                    "malformed", f"response from {url} is not a JSON object: {_snippet(response.text, self._secrets)}"
+                )
             )
         replica.successes += 1
         return data

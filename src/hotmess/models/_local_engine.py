@@ -3,6 +3,11 @@
 Everything here is synchronous and runs in a worker thread under the provider's lock. Imported lazily by
 :mod:`hotmess.models.local`, so importing :mod:`hotmess.models` needs neither torch nor transformers.
 
+Stopping: :meth:`LocalEngine.generate` and :meth:`LocalEngine.score` take a ``threading.Event``; once another
+thread sets it, generation ends at the next decoding step (scoring at the next chunk) and the partial result
+is returned for the caller to discard. This is how a cancelled request or a closing provider stops a batch
+instead of waiting minutes for it.
+
 Reproducibility
 ---------------
 Batched rows are sampled by Gumbel-max with noise from a *per-row* CPU ``torch.Generator`` seeded with that
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +35,11 @@ from transformers import (
     GenerationConfig,
     LogitsProcessor,
     LogitsProcessorList,
+    StoppingCriteria,
+    StoppingCriteriaList,
 )
 
-__all__ = ["GenResult", "GenRow", "LocalEngine", "ScoreJob"]
+__all__ = ["GenResult", "GenRow", "LocalEngine", "ScoreJob", "StopOnEvent"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -99,6 +107,29 @@ class _SeededSampler(LogitsProcessor):
         out = torch.full_like(scores, -math.inf)
         out[torch.arange(out.shape[0], device=out.device), chosen.to(out.device)] = 0.0
         return out  # type: ignore[return-value]
+
+
+class StopOnEvent(StoppingCriteria):
+    """Ends every row at the next decoding step once ``event`` is set (from any thread).
+
+    Examples
+    --------
+    >>> event = threading.Event()
+    >>> stop = StopOnEvent(event)
+    >>> ids = torch.zeros((2, 5), dtype=torch.long)
+    >>> stop(ids, None).tolist()
+    [False, False]
+    >>> event.set()
+    >>> stop(ids, None).tolist()
+    [True, True]
+    """
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+        value = self.event.is_set()
+        return torch.full((input_ids.shape[0],), value, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
 
 
 class LocalEngine:
@@ -176,8 +207,12 @@ class LocalEngine:
 
     # -- generation ------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def generate(self, rows: Sequence[GenRow]) -> list[GenResult]:
-        """Generate all ``rows`` in one batch (left padded), each with its own seed, temperature and cap."""
+    def generate(self, rows: Sequence[GenRow], *, stop: threading.Event | None = None) -> list[GenResult]:
+        """Generate all ``rows`` in one batch (left padded), each with its own seed, temperature and cap.
+
+        Once ``stop`` is set (by another thread), every row ends at the next decoding step; the results are then
+        partial (``finish_reason`` ``"length"``) and meant to be discarded.
+        """
         input_ids, mask = self._left_pad([r.prompt_ids for r in rows])
         prompt_len = input_ids.shape[1]
         limits = [max(0, r.max_tokens) for r in rows]
@@ -200,24 +235,30 @@ class LocalEngine:
             attention_mask=mask,
             generation_config=config,
             logits_processor=LogitsProcessorList([sampler]),
+            stopping_criteria=StoppingCriteriaList([StopOnEvent(stop or threading.Event())]),
         )
         generated = out[:, prompt_len:].tolist()
         eos = set(self.eos_ids)
         results = []
         for tokens, limit in zip(generated, limits, strict=True):
-            stop = next((j for j, t in enumerate(tokens) if t in eos), None)
-            if stop is not None and stop < limit:
-                kept, finish = tokens[:stop], "stop"
+            end = next((j for j, t in enumerate(tokens) if t in eos), None)
+            if end is not None and end < limit:
+                kept, finish = tokens[:end], "stop"
             else:
-                kept, finish = tokens[: min(limit, len(tokens) if stop is None else stop)], "length"
+                kept, finish = tokens[: min(limit, len(tokens) if end is None else end)], "length"
             text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
             results.append(GenResult(text=text, output_tokens=len(kept), finish_reason=finish))
         return results
 
     # -- scoring ---------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def score(self, jobs: Sequence[ScoreJob], *, max_rows: int) -> list[list[float]]:
-        """Log-likelihood of each option of each job (one list per job, in option order)."""
+    def score(
+        self, jobs: Sequence[ScoreJob], *, max_rows: int, stop: threading.Event | None = None
+    ) -> list[list[float]]:
+        """Log-likelihood of each option of each job (one list per job, in option order).
+
+        Once ``stop`` is set, no further chunk of ``max_rows`` rows is run (the result is then incomplete).
+        """
         rows: list[tuple[int, int, tuple[int, ...], int]] = []  # (job, option or -1, ids, option length)
         for j, job in enumerate(jobs):
             if job.mode == "next_token":
@@ -227,6 +268,8 @@ class LocalEngine:
                     rows.append((j, c, job.prompt_ids + opt, len(opt)))
         out: list[list[float]] = [[0.0] * len(job.option_ids) for job in jobs]
         for start in range(0, len(rows), max_rows):
+            if stop is not None and stop.is_set():
+                break
             chunk = rows[start : start + max_rows]
             ids, mask = self._left_pad([r[2] for r in chunk])
             keep = max(r[3] for r in chunk) + 1

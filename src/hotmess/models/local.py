@@ -5,6 +5,11 @@ requests (up to ``max_batch_size`` rows), runs them as one left-padded batch in 
 and resolves each request's future; whatever arrives meanwhile forms the next batch. Keeping
 ``max_concurrency`` requests in flight is what makes local sampling fast.
 
+Cancellation: each batch carries a ``threading.Event`` that the engine reads at every decoding step. It is set
+when every request of the batch has been cancelled (Ctrl-C cancels them all), when the batch worker itself is
+cancelled (event-loop shutdown), and by :meth:`LocalProvider.aclose`; the batch then ends within one step, so
+the thread ``asyncio.run`` waits for on shutdown finishes at once instead of after the whole batch.
+
 Reproducibility: every sample is drawn with its own seeded generator (see
 :mod:`hotmess.models._local_engine`), so the same seeds give the same samples whatever else is batched with
 them (bit-identical for the same batch, up to float rounding of the logits across batch compositions).
@@ -131,6 +136,16 @@ class _Job:
         return 1 if self.request.options is not None else self.request.n
 
 
+class _StoppedError(BackendError):
+    """A batch ended early because its stop event was set."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "local generation was stopped: the provider was closed while this request ran",
+            hint="close the provider only after its requests are done",
+        )
+
+
 class _MicroBatcher:
     """Queue of jobs in one event loop, drained by one worker into thread-run batches."""
 
@@ -168,6 +183,14 @@ class _MicroBatcher:
         return batch
 
     async def _work(self) -> None:
+        try:
+            await self._drain()
+        except asyncio.CancelledError:  # the loop is shutting down: nobody will resolve the queued requests
+            for job in self.pending:
+                job.future.cancel()
+            raise
+
+    async def _drain(self) -> None:
         wait = self.provider.config.batch_wait_s
         while self.pending:
             if wait > 0 and sum(j.rows for j in self.pending) < self.provider.config.max_batch_size:
@@ -175,14 +198,30 @@ class _MicroBatcher:
             batch = self._take()
             if not batch:
                 continue
+            stop = threading.Event()
+
+            def stop_when_abandoned(_: object, batch: list[_Job] = batch, stop: threading.Event = stop) -> None:
+                if all(job.future.done() for job in batch):  # every caller cancelled: nobody wants the rows
+                    stop.set()
+
+            for job in batch:
+                job.future.add_done_callback(stop_when_abandoned)
+            self.provider._stops.add(stop)
             try:
-                results = await asyncio.to_thread(self.provider._run_batch, batch)
+                results = await asyncio.to_thread(self.provider._run_batch, batch, stop)
+            except asyncio.CancelledError:  # end the thread within a step; its callers are abandoned
+                stop.set()
+                for job in batch:
+                    job.future.cancel()
+                raise
             except Exception as exc:
                 error = exc if isinstance(exc, BackendError | ConfigError) else _wrap(exc)
                 for job in batch:
                     if not job.future.done():
                         job.future.set_exception(error)
                 continue
+            finally:
+                self.provider._stops.discard(stop)
             for job, result in zip(batch, results, strict=True):
                 if not job.future.done():
                     job.future.set_result(result)
@@ -229,6 +268,8 @@ class LocalProvider(Provider):
         self._rng = np.random.default_rng(config.seed)
         self._batcher: _MicroBatcher | None = None
         self._batcher_loop: asyncio.AbstractEventLoop | None = None
+        #: Stop events of the batches running now (set by :meth:`aclose`).
+        self._stops: set[threading.Event] = set()
         #: Counters: ``batches``, ``rows`` (samples generated), ``max_batch_rows``, ``output_tokens``.
         self.stats: dict[str, int] = {"batches": 0, "rows": 0, "max_batch_rows": 0, "output_tokens": 0}
 
@@ -280,7 +321,12 @@ class LocalProvider(Provider):
         return len(self.load().encode(text))
 
     async def aclose(self) -> None:
-        """Drop the model once the running batch is done (a later call loads it again)."""
+        """Stop the running batch (within one decoding step) and drop the model (a later call loads it again).
+
+        Requests still waiting on a stopped batch fail with a :class:`~hotmess.errors.BackendError`.
+        """
+        for stop in list(self._stops):
+            stop.set()
 
         def drop() -> None:
             with self._lock:
@@ -308,15 +354,22 @@ class LocalProvider(Provider):
             self._batcher, self._batcher_loop = _MicroBatcher(self), loop
         return await self._batcher.submit(_Job(request, seeds, loop.create_future()))
 
-    def _run_batch(self, jobs: list[_Job]) -> list[list[Completion]]:
-        """Run one batch of jobs of one kind (worker thread)."""
+    def _run_batch(self, jobs: list[_Job], stop: threading.Event | None = None) -> list[list[Completion]]:
+        """Run one batch of jobs of one kind (worker thread); raise :class:`_StoppedError` once ``stop`` is set."""
+        stop = stop or threading.Event()
         with self._lock:
+            if stop.is_set():
+                raise _StoppedError
             engine = self._load_locked()
             if jobs[0].request.options is not None:
-                return self._score(engine, jobs)
-            return self._generate(engine, jobs)
+                out = self._score(engine, jobs, stop)
+            else:
+                out = self._generate(engine, jobs, stop)
+            if stop.is_set():  # partial results of an interrupted batch are never returned
+                raise _StoppedError
+            return out
 
-    def _generate(self, engine: LocalEngine, jobs: list[_Job]) -> list[list[Completion]]:
+    def _generate(self, engine: LocalEngine, jobs: list[_Job], stop: threading.Event) -> list[list[Completion]]:
         from hotmess.models._local_engine import GenRow
 
         rows: list[GenRow] = []
@@ -327,8 +380,10 @@ class LocalProvider(Provider):
         results = []
         size = self.config.max_batch_size
         for start in range(0, len(rows), size):
+            if stop.is_set():
+                raise _StoppedError
             chunk = rows[start : start + size]
-            results += engine.generate(chunk)
+            results += engine.generate(chunk, stop=stop)
             self.stats["batches"] += 1
             self.stats["max_batch_rows"] = max(self.stats["max_batch_rows"], len(chunk))
         self.stats["rows"] += len(rows)
@@ -350,7 +405,7 @@ class LocalProvider(Provider):
             i += job.request.n
         return out
 
-    def _score(self, engine: LocalEngine, jobs: list[_Job]) -> list[list[Completion]]:
+    def _score(self, engine: LocalEngine, jobs: list[_Job], stop: threading.Event) -> list[list[Completion]]:
         from hotmess.models._local_engine import ScoreJob
 
         specs = []
@@ -366,7 +421,9 @@ class LocalProvider(Provider):
                 mode = "next_token" if len(set(firsts)) == len(firsts) else "continuation"
             prompt = engine.prompt_ids(r.messages, chat_template=self.config.chat_template)
             specs.append(ScoreJob(prompt, option_ids, mode))
-        lls = engine.score(specs, max_rows=self.config.max_batch_size)
+        lls = engine.score(specs, max_rows=self.config.max_batch_size, stop=stop)
+        if stop.is_set():
+            raise _StoppedError
         self.stats["batches"] += 1
         out = []
         for job, spec, ll in zip(jobs, specs, lls, strict=True):

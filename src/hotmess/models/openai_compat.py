@@ -46,6 +46,7 @@ def default_openai_base_url() -> str:
     """
     return os.environ.get(OPENAI_BASE_URL_ENV, "").strip() or OPENAI_BASE_URL
 
+
 _CHOICES = {
     "mode": ("chat", "completions"),
     "n_mode": ("auto", "native", "parallel"),

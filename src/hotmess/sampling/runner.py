@@ -410,6 +410,7 @@ class _Run:
             while deferred and self.stop_reason is None:
                 self.waiting = len(deferred)
                 self.progress_update(0)
+                self.writer.flush()  # the other workers wait on what this one has sampled, too
                 await asyncio.sleep(_POLL_SECONDS)
                 still: list[_Unit] = []
                 for unit in deferred:
@@ -492,17 +493,8 @@ def _resume_id(store: RunStore, config: RunConfig) -> str:
 def _check_task(store: RunStore, task: Task, run_id: str, digest: str) -> None:
     """Refuse to sample a task whose content differs from what the store already holds under its name."""
     hint = "sample the edited task into a new --store, or restore the task file"
-    saved = store.run_config(run_id)
-    if saved and saved.get("task_digest") not in (None, digest) and store.completed_keys(run_id):
-        raise ConfigError(
-            f"task {task.name!r} changed since run {run_id} sampled it into {store.path} (questions or exemplars "
-            "were edited, added or removed): resuming would mix samples of the old and the new task",
-            hint=hint,
-        )
     stored = store.questions()
     stored = stored[stored["task"] == task.name]
-    if stored.empty:
-        return
     old = {r.question_id: (r.text, list(r.options), r.correct) for r in stored.itertuples()}
     changed = [q.id for q in task.questions if q.id in old and old[q.id] != (q.text, list(q.options), q.correct)]
     if changed:
@@ -510,6 +502,13 @@ def _check_task(store: RunStore, task: Task, run_id: str, digest: str) -> None:
         raise ConfigError(
             f"{len(changed)} question(s) of task {task.name!r} differ from those {store.path} holds ({shown}): "
             "their stored samples were scored against the old text, options or answer",
+            hint=hint,
+        )
+    saved = store.run_config(run_id)
+    if saved and saved.get("task_digest") not in (None, digest) and store.completed_keys(run_id):
+        raise ConfigError(
+            f"task {task.name!r} changed since run {run_id} sampled it into {store.path} (questions or exemplars "
+            "were edited, added or removed): resuming would mix samples of the old and the new task",
             hint=hint,
         )
 
