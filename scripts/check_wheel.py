@@ -28,7 +28,9 @@ def main(paths: list[str]) -> int:
         entry = next((n for n in names if n.endswith(".dist-info/entry_points.txt")), None)
         scripts = wheel.read(entry).decode() if entry else ""
     if missing:
-        print(f"error: {paths[0]} lacks {', '.join(missing)} (check [tool.setuptools] in pyproject.toml)", file=sys.stderr)
+        print(
+            f"error: {paths[0]} lacks {', '.join(missing)} (check [tool.setuptools] in pyproject.toml)", file=sys.stderr
+        )
         return 1
     if "hotmess = hotmess.cli.main:main" not in scripts:
         print(f"error: {paths[0]} has no `hotmess` console script (check [project.scripts])", file=sys.stderr)

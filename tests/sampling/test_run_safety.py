@@ -112,7 +112,7 @@ def test_sigint_exits_130_with_what_was_kept_within_5_seconds(tmp_path: Path) ->
         assert proc.poll() is None, proc.communicate()
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         took = time.monotonic() - sent
     assert proc.returncode == 130, err
     assert took < 5, f"took {took:.1f}s to stop"
@@ -396,12 +396,16 @@ def test_plain_progress_lines_off_a_terminal(tmp_path: Path, capsys: pytest.Capt
 @pytest.mark.parametrize(("cap", "samples"), [(7, 3), (150, 4), (1, 3)])
 def test_max_samples_stores_exactly_the_cap(stub: StubOpenAIServer, tmp_path: Path, cap: int, samples: int) -> None:
     store = tmp_path / "cap.sqlite"
-    argv = _argv(stub.url, store, "--max-samples", str(cap), "--concurrency", "8", limit=20, contexts=5, samples=samples)
+    argv = _argv(
+        stub.url, store, "--max-samples", str(cap), "--concurrency", "8", limit=20, contexts=5, samples=samples
+    )
     assert main(argv) == 0
     assert len(read_samples(store)) == cap
 
 
-def test_unknown_option_is_named_as_such(stub: StubOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_option_is_named_as_such(
+    stub: StubOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(_argv(stub.url, tmp_path / "o.sqlite", "-M", "unknown_key=1")) == 2
     err = capsys.readouterr().err
     assert "unknown option unknown_key" in err and "API key" not in err

@@ -79,8 +79,8 @@ def run_demo(
 ) -> tuple[Any, Any, Path]:
     """Sample into ``out/demo.sqlite`` and write ``out/report.html``; returns (run stats, report, report path)."""
     from hotmess.cli.report import make_report
-    from hotmess.sampling.api import execute
     from hotmess.report import ReportOptions
+    from hotmess.sampling.api import execute
 
     cfg = config or demo_config()
     out.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "synthetic",
 )
 
+
 def _no_flag_metavars() -> None:
     """Typer ≥ 0.2x shows ``<bool>`` after every flag in ``--help``, as if ``--json`` took a value; show none."""
     option = getattr(getattr(typer, "core", None), "TyperOption", None)

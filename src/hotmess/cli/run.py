@@ -79,7 +79,9 @@ def run(
     """Sample MODEL on TASK: contexts × samples per question, every sample stored exactly once."""
     opts = _options(option)
     if base_url:
-        backend = model.strip().lower().partition(":")[0]
+        from hotmess.models import parse_model_spec
+
+        backend = parse_model_spec(model)[0]
         if backend in ("local", "smollm2"):
             raise ConfigError(
                 f"--base-url does not apply to {model}", hint="use it with openai:MODEL or anthropic:MODEL"

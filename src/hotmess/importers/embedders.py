@@ -286,14 +286,18 @@ class OpenAIEmbedder:
 
 
 def make_embedder(spec: str, **options: Any) -> Embedder:
-    """An embedder from a spec: ``local``, ``local:PATH`` or ``openai:MODEL``.
+    """An embedder from a spec: ``local``, ``local:PATH`` or ``openai:MODEL`` (or ``openai/MODEL``).
 
     Examples
     --------
     >>> make_embedder("openai:text-embedding-3-small", api_key_env=None).name
     'openai:text-embedding-3-small'
+    >>> make_embedder("openai/text-embedding-3-small", api_key_env=None).name
+    'openai:text-embedding-3-small'
     """
-    kind, _, arg = spec.partition(":")
+    from hotmess.models import parse_model_spec
+
+    kind, arg = parse_model_spec(spec)
     if kind == "local":
         return LocalEmbedder(arg or None, **options)
     if kind == "openai" and arg:

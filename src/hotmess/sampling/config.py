@@ -140,9 +140,6 @@ TRANSPORT_OPTIONS = frozenset(
     }
 )
 
-#: Backends that a model spec may name as ``backend:model`` or ``backend/model``.
-_BACKENDS = ("openai", "anthropic", "local")
-
 
 def canonical_model(spec: str) -> str:
     """The ``backend:model`` form of a model spec (Inspect's ``backend/model`` is accepted too).
@@ -152,11 +149,10 @@ def canonical_model(spec: str) -> str:
     >>> canonical_model("openai/gpt-4o-mini"), canonical_model("local:/models/x"), canonical_model("smollm2")
     ('openai:gpt-4o-mini', 'local:/models/x', 'smollm2')
     """
-    s = spec.strip()
-    head, sep, rest = s.partition("/")
-    if sep and ":" not in head and head.lower() in _BACKENDS and rest:
-        return f"{head.lower()}:{rest}"
-    return s
+    from hotmess.models import parse_model_spec
+
+    backend, rest = parse_model_spec(spec)
+    return f"{backend}:{rest}" if rest else spec.strip()
 
 
 @dataclass(frozen=True)
