@@ -137,10 +137,15 @@ def test_summarize_samples_warns_and_lists_the_note():
     assert res.overall.to_dict() == single.overall.to_dict()
 
 
-def test_the_report_shows_the_note(tmp_path):
+def test_the_report_shows_the_note(tmp_path, capsys):
     from hotmess.report import ReportOptions, build_report, write_html
 
-    df = read_samples(_store(tmp_path / "s.sqlite", _run("a", n_s=6), _run("b", n_s=6, created_at=2.0)))
+    path = _store(tmp_path / "s.sqlite", _run("a", n_s=6), _run("b", n_s=6, created_at=2.0))
+    code, _out, err = _cli(capsys, "report", path, "-o", tmp_path / "cli.html", "--n-boot", "0")
+    assert code == 0 and "Warning" not in err, err
+    assert "18 repeated sample(s) left out" in (tmp_path / "cli.html").read_text()
+
+    df = read_samples(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DuplicateSamplesWarning)  # recorded in the report, not leaked
         rep = build_report(df, options=ReportOptions(n_boot=0, plots=False))
@@ -159,7 +164,7 @@ def test_a_later_failure_replaces_an_earlier_error_row(tmp_path):
     fail = {"answer": -1, "valid": False, "n_q": 1, "n_s": 1}
     with RunStore(tmp_path / "s.sqlite") as store:
         store.write(_run("r", error="rate limited", created_at=10.0, **fail))
-        assert store.write(_run("r", error="timeout after 3 retries", created_at=20.0, **fail)) == 1
+        assert store.write(_run("r", error="timeout after 3 retries", created_at=20.0, **fail)) == 0  # no new sample
         row = store.samples().iloc[0]
         assert row["error"] == "timeout after 3 retries" and row["created_at"] == 20.0
         store.write(_run("r", error="an older failure, imported again", created_at=5.0, **fail))

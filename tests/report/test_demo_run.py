@@ -35,7 +35,7 @@ def test_report_is_of_this_run_only(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         write_samples(new.assign(run_id="now"), store)
         return RunStats(run_id="now", written=len(new))
 
-    monkeypatch.setattr("hotmess.cli.run.execute", fake_execute)
+    monkeypatch.setattr("hotmess.sampling.api.execute", fake_execute)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, rep, path = demo_cmd.run_demo(out, config=object(), n_boot=0, progress=False)

@@ -147,3 +147,9 @@ def test_convert_merges_into_a_store_and_replaces_an_export(work: Path, capsys: 
     _ok(capsys, ["convert", "other.sqlite", "export.parquet"])
     _ok(capsys, ["convert", "s.sqlite", "export.parquet"])  # an earlier export is replaced
     assert len(read_samples(work / "export.parquet")) == 24
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+@pytest.mark.parametrize("target", ["s.sqlite", "other.sqlite", "samples.csv"])
+def test_embed_never_writes_over_data(work: Path, capsys: pytest.CaptureFixture[str], flag: str, target: str) -> None:
+    _refused(capsys, work, ["embed", "s.sqlite", flag, target], target)

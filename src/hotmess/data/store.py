@@ -35,6 +35,11 @@ SCHEMA_VERSION = 1
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "list": "TEXT"}
 _NOT_NULL = {*KEY_COLUMNS, "n_options", "correct", "answer", "valid"}
+_VALUE_COLUMNS = tuple(c for c in COLUMNS if c not in KEY_COLUMNS)
+_NAMES = list(COLUMNS)
+_VALUE_INDEX = tuple(_NAMES.index(c) for c in _VALUE_COLUMNS)
+_KEY_INDEX = tuple(_NAMES.index(c) for c in KEY_COLUMNS)
+_ERROR, _CREATED = _NAMES.index("error"), _NAMES.index("created_at")
 _SAMPLE_FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 
 
@@ -206,13 +211,15 @@ class RunStore:
             raise
         cols = ", ".join(COLUMNS)
         marks = ", ".join("?" for _ in COLUMNS)
-        updates = ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c not in KEY_COLUMNS)
-        # Only an error row is ever replaced: by a good sample, or by a later failure (message and time).
-        self._insert = (
+        updates = ", ".join(f"{c}=excluded.{c}" for c in _VALUE_COLUMNS)
+        self._insert = (  # new samples, and good samples replacing error rows
             f"INSERT INTO samples ({cols}) VALUES ({marks}) "
             f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
-            "WHERE samples.error IS NOT NULL "
-            "AND (excluded.error IS NULL OR excluded.created_at >= samples.created_at)"
+            "WHERE samples.error IS NOT NULL AND excluded.error IS NULL"
+        )
+        self._refail = (  # a later failure updates an error row: its message, time and the rest
+            f"UPDATE samples SET {', '.join(f'{c}=?' for c in _VALUE_COLUMNS)} "
+            f"WHERE {' AND '.join(f'{c}=?' for c in KEY_COLUMNS)} AND error IS NOT NULL AND created_at < ?"
         )
 
     def _open(self, create: bool) -> None:
@@ -241,7 +248,11 @@ class RunStore:
 
     # -- samples --------------------------------------------------------------------------------------------
     def write(self, samples: Iterable[Sample | Mapping[str, Any]]) -> int:
-        """Write a batch of samples in one transaction; returns how many rows were new or replaced errors."""
+        """Write a batch of samples in one transaction; returns how many were new or replaced error rows.
+
+        A stored good sample is never replaced. A stored error row is replaced by a good sample (counted) or
+        updated by a later failure (message and ``created_at``; not counted: no new sample).
+        """
         now = time.time()
         rows = []
         for s in samples:
@@ -259,7 +270,14 @@ class RunStore:
             with self._conn:
                 before = self._conn.total_changes
                 self._conn.executemany(self._insert, rows)
-                return self._conn.total_changes - before
+                n_new = self._conn.total_changes - before
+                failed = [r for r in rows if r[_ERROR] is not None]
+                if failed:
+                    self._conn.executemany(
+                        self._refail,
+                        [(*(r[i] for i in _VALUE_INDEX), *(r[i] for i in _KEY_INDEX), r[_CREATED]) for r in failed],
+                    )
+                return n_new
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"a sample could not be stored: {exc}", hint="every key column must be set") from None
 

@@ -455,7 +455,12 @@ class _Run:
             self.stats.elapsed = time.monotonic() - t0
             self.stats.stopped = self.stop_reason
             name, task = self.provider.name, self.task.name
-            stored = sum(1 for k in self.store.completed_keys(self.run_id) if k[1] == name and k[2] == task)
+            stored = int(
+                self.store._conn.execute(
+                    "SELECT COUNT(*) FROM samples WHERE run_id=? AND model=? AND task=? AND error IS NULL",
+                    (self.run_id, name, task),
+                ).fetchone()[0]
+            )
             self.stats.stored = stored
             self.stats.by_others = max(0, stored - self.stats.already_done - self.stats.written)
         return self.stats
