@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hotmess._extras import install_hint
 from hotmess.errors import InputError
 from hotmess.metrics import DegenerateWarning, Interval, bootstrap_ratio_ci, embedding_variance
 from hotmess.metrics import test_vector_decomposition as _tv_decomposition
@@ -417,7 +418,7 @@ def plot_length_analysis(results: dict[str, LengthAnalysis], path: str | Path) -
         import matplotlib.pyplot as plt
         from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
     except ImportError:
-        raise InputError("plotting needs matplotlib", hint="pip install 'hotmess[plot]'") from None
+        raise InputError("plotting needs matplotlib", hint=install_hint("plot")) from None
     if not results:
         raise InputError("nothing to plot", hint="no group had enough questions")
     first = next(iter(results.values()))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from hotmess._extras import install_hint
 from hotmess.errors import ConfigError
 
 __all__ = ["register"]
@@ -51,7 +52,7 @@ def synthetic(
         from hotmess.synthetic import get_preset, run_experiment, with_overrides
     except ImportError as exc:  # torch or matplotlib missing
         raise ConfigError(
-            f"the synthetic experiment needs torch and matplotlib ({exc})", hint="pip install 'hotmess[synthetic,plot]'"
+            f"the synthetic experiment needs torch and matplotlib ({exc})", hint=install_hint("synthetic,plot")
         ) from None
     config = with_overrides(
         get_preset(preset),

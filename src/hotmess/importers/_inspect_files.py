@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Literal
 
+from hotmess._extras import install_hint
 from hotmess.errors import InputError
 
 __all__ = ["RawLog", "Reader", "read_raw_log"]
@@ -91,7 +92,7 @@ def _read_with_inspect(path: Path) -> RawLog:
     except ImportError:
         raise InputError(
             "reading with Inspect's reader needs inspect-ai",
-            hint="pip install 'hotmess[inspect]', or use --reader builtin",
+            hint=install_hint("inspect") + ", or use --reader builtin",
         ) from None
     try:
         log = read_eval_log(str(path), resolve_attachments=True, exclude_fields=set(_HEAVY))
@@ -150,7 +151,7 @@ def _entry_json(zf: zipfile.ZipFile, path: Path, name: str) -> Any:
     except ImportError:
         raise InputError(
             f"{path} uses zstd compression, which needs zstandard or inspect-ai",
-            hint="pip install 'hotmess[inspect]'",
+            hint=install_hint("inspect"),
         ) from None
     except Exception as exc:  # zlib/zstd errors, truncated data, bad JSON
         raise InputError(

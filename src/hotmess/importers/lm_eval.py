@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from hotmess._extras import install_hint
 from hotmess.data.schema import Sample
 from hotmess.data.store import RunStore
 from hotmess.errors import InputError
@@ -187,7 +188,7 @@ def hf_token_counter(path: str | Path, *, gguf_file: str | None = None) -> Calla
     try:
         from transformers import AutoTokenizer
     except ImportError:
-        raise InputError("counting tokens needs transformers", hint="pip install 'hotmess[local]'") from None
+        raise InputError("counting tokens needs transformers", hint=install_hint("local")) from None
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file:
         kwargs["gguf_file"] = gguf_file

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from hotmess._extras import install_hint
 from hotmess.errors import BackendError, ConfigError
 from hotmess.models.base import Completion, GenerateRequest, Provider, make_config
 
@@ -301,7 +302,7 @@ class LocalProvider(Provider):
             except ImportError as exc:
                 raise BackendError(
                     f"local models need torch and transformers ({exc.name} is missing)",
-                    hint="pip install 'hotmess[local]'",
+                    hint=install_hint("local"),
                 ) from None
             if self.config.num_threads is not None:
                 torch.set_num_threads(self.config.num_threads)
