@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 
 import hotmess
+from hotmess.analysis import summarize_samples
 from hotmess.cli.main import EXIT_CODES, main
 from hotmess.data import RunStore, read_samples
-from hotmess.errors import BackendError
+from hotmess.errors import BackendError, DuplicateSamplesWarning
 from hotmess.models import GenerateRequest, Provider, RetryableError
 from hotmess.models.base import Completion
 from hotmess.sampling import Budget, RunConfig, sample_task
@@ -495,3 +496,32 @@ def test_sigint_stops_a_local_model_run_within_one_batch(tmp_path: Path) -> None
     assert proc.returncode == 130, err
     assert took < 10, f"took {took:.1f}s to stop"
     assert "interrupted:" in err and "Traceback" not in err
+
+
+def test_analysis_collapses_only_runs_with_the_same_settings(stub: StubOpenAIServer, tmp_path: Path) -> None:
+    """Same seeds, other temperature: different samples, both counted. Same settings under two ids (a store
+    written by an older hotmess): the same samples, counted once, with a note."""
+    store = tmp_path / "two.sqlite"
+    base: dict[str, Any] = {
+        "model": "openai:stub",
+        "task": "generated:tracking",
+        "limit": 3,
+        "n_contexts": 2,
+        "samples_per_context": 2,
+        "model_options": {"base_url": stub.url},
+    }
+    execute(RunConfig(**base), store, progress=False)
+    execute(RunConfig(**base, temperature=0.5), store, progress=False)
+    res = summarize_samples(read_samples(store), "brier", n_boot=0)
+    assert res.overall.n_samples == 24 and not any("repeated" in w for w in res.warnings)
+
+    legacy = tmp_path / "legacy.sqlite"
+    execute(RunConfig(**base), legacy, progress=False)
+    with RunStore(legacy) as s:  # the same run saved again under another id, as an older hotmess did
+        (run_id,) = s.runs()["run_id"]
+        s.save_run("old-id", {**s.run_config(run_id), "run_id": "old-id"})
+        s.write(s.samples().assign(run_id="old-id", created_at=0.0).to_dict("records"))
+        assert len(s.samples()) == 24
+    with pytest.warns(DuplicateSamplesWarning, match="12 repeated sample"):
+        res = summarize_samples(read_samples(legacy), "brier", n_boot=0)
+    assert res.overall.n_samples == 12

@@ -7,6 +7,7 @@ from hotmess.data.io import (
     normalize_samples,
     parse_option,
     read_samples,
+    run_protocols,
     write_samples,
 )
 from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS, Sample
@@ -29,6 +30,7 @@ __all__ = [
     "normalize_samples",
     "parse_option",
     "read_samples",
+    "run_protocols",
     "scored_samples",
     "to_arrays",
     "write_samples",

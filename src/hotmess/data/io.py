@@ -14,6 +14,7 @@ table with every schema column, normalised:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -35,6 +36,7 @@ __all__ = [
     "normalize_samples",
     "parse_option",
     "read_samples",
+    "run_protocols",
     "write_samples",
 ]
 
@@ -158,6 +160,7 @@ def read_samples(path: str | Path, *, run_id: str | None = None) -> pd.DataFrame
     if p.suffix.lower() in STORE_SUFFIXES:
         with RunStore(p, create=False) as store:
             df = store.samples(run_id=run_id)
+            df.attrs["run_protocols"] = run_protocols(store.runs())
         if df.empty:
             raise InputError(
                 f"{p} holds no samples" + (f" for run {run_id!r}" if run_id else ""),
@@ -274,15 +277,40 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     return df[list(COLUMNS)]
 
 
-def collapse_duplicate_samples(df: pd.DataFrame) -> pd.DataFrame:
-    """Count once the samples that several runs hold: same slot and same seed, different ``run_id``.
+def run_protocols(runs: pd.DataFrame) -> dict[str, str]:
+    """A key per run that is equal for runs whose samples are the same draws: the hash of the run's identity.
 
-    A run resumed under a new id (only a transport option changed, say) draws the same samples again: same
-    model, task, question, context, sample index and budget (:data:`~hotmess.data.schema.SLOT_COLUMNS`) and
-    the same ``seed``. Of such rows one is kept — a non-error row first, then the earliest ``created_at``,
-    then the run that started first — and the others are left out, with a
-    :class:`~hotmess.errors.DuplicateSamplesWarning` naming how many and which runs. Rows without a seed
-    (imported data) and rows of one slot with different seeds (different samples) are all kept.
+    ``runs`` is :meth:`RunStore.runs` (``run_id`` and the saved ``config``). Runs sampled by ``hotmess run``
+    get the hash of :func:`hotmess.sampling.config.identity_of` (their sampling settings without transport
+    options); any other run (an import) gets its own id, so that it is never taken for another.
+    """
+    from hotmess.sampling.config import identity_of
+
+    out: dict[str, str] = {}
+    for run_id, config in zip(runs.get("run_id", ()), runs.get("config", ()), strict=True):
+        if isinstance(config, dict) and {"model", "task", "n_contexts", "samples_per_context"} <= config.keys():
+            text = json.dumps(identity_of(config), sort_keys=True, default=str)
+            out[str(run_id)] = "protocol:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        else:
+            out[str(run_id)] = "run:" + str(run_id)
+    return out
+
+
+def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | None = None) -> pd.DataFrame:
+    """Count once the samples that several runs of one protocol hold: same slot and seed, different ``run_id``.
+
+    A run resumed under a new id (by an older hotmess, whose run ids also hashed transport options such as a
+    timeout or a base URL) draws the same samples again: same model, task, question, context, sample index and budget
+    (:data:`~hotmess.data.schema.SLOT_COLUMNS`) and the same ``seed``. Of such rows one is kept — a non-error
+    row first, then the earliest ``created_at``, then the run that started first — and the others are left
+    out, with a :class:`~hotmess.errors.DuplicateSamplesWarning` naming how many and which runs. Rows without
+    a seed (imported data) and rows of one slot with different seeds (different samples) are all kept.
+
+    ``protocols`` (run id → :func:`run_protocols` key; default ``df.attrs["run_protocols"]``, which
+    :func:`read_samples` sets for a run store) limits this to runs with the same sampling settings: two runs
+    that differ in, say, temperature draw different samples under the same seeds and are never collapsed, nor
+    are imported runs. Without it (a Parquet/CSV/JSONL file, where run settings are not known), and for runs it
+    does not list, any runs may be collapsed.
 
     Examples
     --------
@@ -299,11 +327,18 @@ def collapse_duplicate_samples(df: pd.DataFrame) -> pd.DataFrame:
     cols = [*SLOT_COLUMNS, "seed"]
     if df.empty or any(c not in df.columns for c in [*cols, "run_id"]):
         return df
+    if protocols is None:
+        protocols = df.attrs.get("run_protocols")
+    if protocols is not None:
+        known = protocols
+        # a run the mapping does not know (samples written without their run's settings) may be any protocol
+        df = df.assign(_protocol=df["run_id"].astype(str).map(lambda r: known.get(r, "unknown")))
+        cols = [*cols, "_protocol"]
     seeded = np.flatnonzero(df["seed"].notna().to_numpy())
     shared = df.iloc[seeded].duplicated(subset=cols, keep=False).to_numpy()
     rows = seeded[shared]  # positions of the rows whose seeded slot another row holds too
     if rows.size == 0:
-        return df
+        return df.drop(columns="_protocol", errors="ignore")
     sub = df.iloc[rows]
     created = pd.to_numeric(df["created_at"], errors="coerce") if "created_at" in df else pd.Series(0.0, df.index)
     run_start = created.groupby(df["run_id"].to_numpy()).min()
@@ -320,7 +355,7 @@ def collapse_duplicate_samples(df: pd.DataFrame) -> pd.DataFrame:
     kept_run = order.groupby("slot")["run"].transform("first")
     drop = order.loc[order["run"] != kept_run, "pos"].to_numpy()
     if drop.size == 0:  # repeated slots within one run only: not this function's business
-        return df
+        return df.drop(columns="_protocol", errors="ignore")
     runs = tuple(sorted(order.loc[order["slot"].isin(order.loc[order["pos"].isin(drop), "slot"]), "run"].unique()))
     shown = ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
     warnings.warn(
@@ -334,7 +369,7 @@ def collapse_duplicate_samples(df: pd.DataFrame) -> pd.DataFrame:
     )
     keep = np.ones(len(df), dtype=bool)
     keep[drop] = False
-    return df[keep]
+    return df[keep].drop(columns="_protocol", errors="ignore")
 
 
 def _no_choice_rows(raw: pd.DataFrame) -> np.ndarray:

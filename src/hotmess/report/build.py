@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess import analysis as an
-from hotmess.data import collapse_duplicate_samples
+from hotmess.data import collapse_duplicate_samples, run_protocols
 from hotmess.errors import HotmessError, InputError
 from hotmess.metrics import DEFAULT_DELTA
 from hotmess.report import notes as method_notes
@@ -202,7 +202,8 @@ def build_report(
     o = options or ReportOptions()
     with warnings.catch_warnings(record=True) as caught:  # shown in the overview, not as a Python warning
         warnings.simplefilter("always")
-        df = collapse_duplicate_samples(df)
+        protocols = run_protocols(runs) if runs is not None and not runs.empty else None
+        df = collapse_duplicate_samples(df, protocols=protocols)
     data_notes = [str(w.message) for w in caught]
     rng = np.random.default_rng(o.seed)
     common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "unbiased": o.unbiased}
