@@ -153,3 +153,16 @@ def test_convert_merges_into_a_store_and_replaces_an_export(work: Path, capsys: 
 @pytest.mark.parametrize("target", ["s.sqlite", "other.sqlite", "samples.csv"])
 def test_embed_never_writes_over_data(work: Path, capsys: pytest.CaptureFixture[str], flag: str, target: str) -> None:
     _refused(capsys, work, ["embed", "s.sqlite", flag, target], target)
+
+
+@pytest.mark.parametrize("target", ["s.sqlite", "./s.sqlite", "other.sqlite", "samples.csv"])
+def test_analyze_out_never_writes_over_data(work: Path, capsys: pytest.CaptureFixture[str], target: str) -> None:
+    _refused(capsys, work, ["analyze", "s.sqlite", "--out", target, "--n-boot", "0"], target.removeprefix("./"))
+
+
+def test_analyze_out_replaces_earlier_results(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "s.sqlite", "--out", "results.csv", "--n-boot", "0"]) == 0
+    first = (work / "results.csv").read_bytes()
+    assert main(["analyze", "s.sqlite", "--out", "results.csv", "--n-boot", "0", "--metric", "brier"]) == 0
+    second = (work / "results.csv").read_bytes()
+    assert b"kl" in first and b"brier" in second and first != second

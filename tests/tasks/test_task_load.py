@@ -118,3 +118,13 @@ def test_nothing_partially_loaded(tmp_path: Path) -> None:
     p.write_text("question,A,B,answer\n" + "Q?,a,b,A\n" * 50 + "Q?,a,b,C\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 52"):
         load_task(p)
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_a_field_longer_than_the_csv_modules_default_limit_loads(tmp_path: Path, sep: str) -> None:
+    # Python's csv module refuses fields over 131,072 characters unless told otherwise: a long passage is no error
+    passage = "word " * 60_000  # 300,000 characters
+    p = tmp_path / ("long.csv" if sep == "," else "long.tsv")
+    p.write_text(sep.join(["question", "A", "B", "answer"]) + "\n" + sep.join([passage + "?", "yes", "no", "A"]) + "\n")
+    q = load_task(p, format="mmlu").questions[0]
+    assert len(q.text) >= 299_000 and q.options[q.correct] == "yes"

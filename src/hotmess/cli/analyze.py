@@ -13,6 +13,7 @@ from rich.table import Table
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data import read_samples
+from hotmess.data._paths import guard_output
 from hotmess.errors import ConfigError, DuplicateSamplesWarning
 from hotmess.metrics import DEFAULT_DELTA, METRICS
 
@@ -72,6 +73,10 @@ def analyze(
     if not 0 < delta < float("inf"):  # also refuses NaN
         raise ConfigError(f"--delta must be a finite number > 0, got {delta}", hint="the default is 1e-12")
     groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
+    if out is not None:  # before any work: never write over the input, a run store or a samples file
+        guard_output(
+            out, inputs=[path], what="results", replaces=(".json", ".csv", ".parquet", ".pq"), example="results.json"
+        )
     df = read_samples(path, run_id=run)
     with warnings.catch_warnings(record=True) as caught:  # a note below, not a Python warning
         warnings.simplefilter("always", DuplicateSamplesWarning)

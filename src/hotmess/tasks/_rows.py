@@ -120,6 +120,9 @@ def _read_csv(p: Path, delimiter: str, header: bool) -> Table:
     text = _read_text(p)
     if not text.strip():
         raise InputError(f"{p}: empty file", hint="add a header row and one row per question")
+    # the csv module refuses fields over 131,072 characters by default; a long question or passage is no error
+    # (the whole file is in memory already, so no field can be longer than it)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[Record] = []
     columns: tuple[str, ...] = ()
