@@ -13,6 +13,7 @@ __all__ = [
     "DuplicateSamplesWarning",
     "HotmessError",
     "InputError",
+    "Interrupted",
     "StoreError",
 ]
 
@@ -41,6 +42,12 @@ class ConfigError(HotmessError, ValueError):
 
 class StoreError(HotmessError):
     """The run store cannot be opened, read or written."""
+
+
+class Interrupted(HotmessError):  # noqa: N818 - a user action, not an error
+    """The user interrupted a command (Ctrl-C); the message says what was kept and how to resume."""
+
+    exit_code = 130
 
 
 class BackendError(HotmessError):

@@ -184,20 +184,29 @@ def test_a_refailed_error_row_carries_the_latest_message(tmp_path: Path) -> None
 
 def test_circuit_breaker_stops_after_consecutive_connection_failures(tmp_path: Path) -> None:
     p = _Flaky("connection", succeed_first=2)
+    cfg = RunConfig(
+        model="openai:flaky",
+        task="generated:tracking",
+        limit=4,
+        n_contexts=3,
+        samples_per_context=1,
+        max_retries=3,
+        max_consecutive_failures=6,
+        max_failure_seconds=0.2,
+    )
+    t0 = time.monotonic()
+
+    async def go() -> Any:
+        with RunStore(tmp_path / "b.sqlite") as s:
+            return await sample_task(p, load_task(cfg.task), s, cfg, progress=False, retry_base=0.05, retry_cap=0.1)
+
     with pytest.raises(BackendError, match="could not reach the endpoint") as info:
-        _sample(
-            p,
-            tmp_path / "b.sqlite",
-            limit=4,
-            n_contexts=3,
-            samples_per_context=1,
-            max_retries=3,
-            max_consecutive_failures=6,
-            max_failure_seconds=0.0,
-        )
+        asyncio.run(go())
     assert "2 samples" in str(info.value) and "rerun the same command" in str(info.value)
-    assert p.attempts == 2 + 6  # stopped at the sixth failure in a row, not after every unit's retries
-    assert len(read_samples(tmp_path / "b.sqlite")) >= 2  # what was sampled is kept
+    assert time.monotonic() - t0 >= 0.2  # not before the failures lasted max_failure_seconds
+    assert 2 + 6 <= p.attempts < 2 + 10 * 4  # stopped long before every remaining unit used up its retries
+    stored = read_samples(tmp_path / "b.sqlite")
+    assert stored["error"].isna().sum() == 2  # what was sampled is kept
 
 
 def test_rate_limits_do_not_trip_the_breaker(tmp_path: Path) -> None:
@@ -525,3 +534,139 @@ def test_analysis_collapses_only_runs_with_the_same_settings(stub: StubOpenAISer
     with pytest.warns(DuplicateSamplesWarning, match="12 repeated sample"):
         res = summarize_samples(read_samples(legacy), "brier", n_boot=0)
     assert res.overall.n_samples == 12
+
+
+# -- review follow-ups: shared runs that fail, heartbeats that fail, blips, generated tasks ------------------
+
+
+def test_two_workers_whose_units_all_fail_both_finish(tmp_path: Path) -> None:
+    """Each waits on the other's units; failed units are settled (error rows), so neither waits for ever."""
+    cfg = RunConfig(model="openai:flaky", task="generated:tracking", limit=4, n_contexts=2, max_retries=0)
+    task = load_task(cfg.task)
+
+    async def one() -> Any:
+        with RunStore(tmp_path / "fail.sqlite") as s:
+            return await sample_task(_Flaky(), task, s, cfg, progress=False, retry_base=0.001, retry_cap=0.002)
+
+    async def both() -> list[Any]:
+        return list(await asyncio.wait_for(asyncio.gather(one(), one()), timeout=30))
+
+    stats = asyncio.run(both())
+    assert sum(sum(s.error_rows.values()) for s in stats) == 4 * 2 * 3
+    assert not any(s.complete for s in stats)
+
+
+def test_a_failing_heartbeat_loses_nothing(
+    stub: StubOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotmess.sampling import claims
+
+    def broken(self: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(claims.ClaimBoard, "heartbeat", broken)
+    store = tmp_path / "hb.sqlite"
+    config = RunConfig(
+        model="openai:stub",
+        task="generated:tracking",
+        limit=3,
+        n_contexts=2,
+        samples_per_context=2,
+        model_options={"base_url": stub.url},
+    )
+    original = claims.ClaimBoard.__init__
+
+    def short_lease(self: Any, conn: Any, *, lease_s: float = 60.0) -> None:
+        original(self, conn, lease_s=0.02)  # a beat every 5 ms: many failed beats during the run
+
+    monkeypatch.setattr(claims.ClaimBoard, "__init__", short_lease)
+    stats = execute(config, store, progress=False)
+    assert stats.complete and len(read_samples(store)) == 12
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+class _SlowFailure(_Flaky):
+    """Fails every attempt; the second one only after a long time in flight (a long generation cut off)."""
+
+    async def generate(self, request: GenerateRequest) -> list[Completion]:
+        if self.attempts == 1:
+            await asyncio.sleep(1.2)
+        return await super().generate(request)
+
+
+def test_a_short_blip_long_after_one_failure_does_not_trip_the_breaker(tmp_path: Path) -> None:
+    # one failure, a request in flight for long, then a burst of failures: not one outage of max_failure_seconds
+    p = _SlowFailure("connection")
+    cfg = RunConfig(
+        model="openai:flaky",
+        task="generated:tracking",
+        limit=1,
+        n_contexts=1,
+        samples_per_context=1,
+        max_retries=3,
+        max_consecutive_failures=3,
+        max_failure_seconds=0.3,
+    )
+
+    async def go() -> Any:
+        with RunStore(tmp_path / "blip.sqlite") as s:
+            return await sample_task(p, load_task(cfg.task), s, cfg, progress=False, retry_base=0.001, retry_cap=0.01)
+
+    stats = asyncio.run(go())
+    assert p.attempts == 4 and stats.error_rows["connection"] == 1
+
+
+def test_generated_tasks_with_other_options_share_a_store(stub: StubOpenAIServer, tmp_path: Path) -> None:
+    store = tmp_path / "gen.sqlite"
+    for n in ("2", "3"):
+        argv = _argv(stub.url, store, "--task-option", f"n_per_level={n}", limit=2, contexts=1, samples=1)
+        argv[argv.index("generated:tracking")] = "generated:arithmetic"
+        assert main(argv) == 0
+    with RunStore(store, create=False) as s:
+        assert len(s.runs()) == 2
+
+
+def test_resuming_from_another_endpoint_says_so(
+    stub: StubOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "moved.sqlite"
+    assert main(_argv(stub.url, store, "--max-samples", "3")) == 0
+    capsys.readouterr()
+    assert main(_argv(stub.url.replace("127.0.0.1", "localhost"), store)) == 0
+    err = capsys.readouterr().err
+    note = next(ln for ln in err.splitlines() if ln.startswith("note: resuming run"))
+    assert "127.0.0.1" in note and "localhost" in note and "new --store" in note
+
+
+def test_ctrl_c_in_any_command_exits_130_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("hotmess.cli.analyze.read_samples", interrupted)
+    assert main(["analyze", str(ROOT / "examples" / "samples.csv")]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted:") and "rerun" in err and "Traceback" not in err
+
+
+def test_shards_split_a_run_across_stores_that_merge_into_the_whole(
+    stub: StubOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = tmp_path / "whole.sqlite"
+    assert main(_argv(stub.url, whole, limit=5, contexts=4, samples=2)) == 0
+    parts = [tmp_path / f"part{k}.sqlite" for k in (1, 2, 3)]
+    for k, part in enumerate(parts, start=1):
+        assert main(_argv(stub.url, part, "--shard", f"{k}/3", limit=5, contexts=4, samples=2)) == 0
+    sizes = [len(read_samples(p)) for p in parts]
+    assert sum(sizes) == 40 and all(0 < n < 40 for n in sizes)  # disjoint, none empty
+    merged = tmp_path / "merged.sqlite"
+    for part in parts:
+        assert main(["convert", str(part), str(merged)]) == 0
+    key = ["run_id", "question_id", "context_id", "sample_index", "budget"]
+    a = read_samples(whole).sort_values(key).reset_index(drop=True)
+    b = read_samples(merged).sort_values(key).reset_index(drop=True)
+    assert a[key].equals(b[key]) and a["answer"].tolist() == b["answer"].tolist()  # one run, the same samples
+    assert main(_argv(stub.url, parts[0], "--shard", "4/3")) == 2
+    assert "--shard" in capsys.readouterr().err

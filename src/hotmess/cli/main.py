@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from hotmess import __version__
-from hotmess.errors import HotmessError
+from hotmess.errors import HotmessError, Interrupted
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns the code of a `typer.Exit(code)` instead of exiting with it.
         rc = app(args=args, prog_name="hotmess", standalone_mode=False)
+    except Interrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return err.exit_code
     except HotmessError as err:
         if debug:
             raise
@@ -130,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    if rc == 130:  # typer turns a Ctrl-C inside a command into Exit(130), silently
+        print(INTERRUPTED, file=sys.stderr)
     return rc if isinstance(rc, int) else 0
 
 

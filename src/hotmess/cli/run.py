@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from hotmess.cli._common import console, err_console
-from hotmess.errors import ConfigError, HotmessError
+from hotmess.errors import ConfigError, HotmessError, Interrupted
 from hotmess.sampling import Budget, RunConfig
 from hotmess.sampling.api import execute, stored_samples
 
@@ -71,6 +71,9 @@ def run(
     max_total_tokens: int | None = typer.Option(None, "--max-total-tokens", help="Stop after N output tokens."),
     max_cost: float | None = typer.Option(None, "--max-cost", help="Stop at this estimated cost."),
     price: float | None = typer.Option(None, "--price-per-mtok", help="Price per million output tokens."),
+    shard: str | None = typer.Option(
+        None, "--shard", help="K/N: sample only the K-th of N disjoint parts (one machine of N; merge with convert)."
+    ),
     no_progress: bool = typer.Option(
         False, "--no-progress", help="No progress (a bar on a terminal, else a line every 30 s)."
     ),
@@ -117,6 +120,7 @@ def run(
         concurrency=concurrency,
         max_retries=retries,
         max_consecutive_failures=breaker,
+        shard=_shard(shard),
         model_options=opts,
         task_options=_options(task_option),
     )
@@ -125,7 +129,7 @@ def run(
     try:
         stats = execute(config, store, progress=not no_progress, on_start=_say_endpoint)
     except KeyboardInterrupt:
-        raise typer.Exit(_interrupted(config, store)) from None
+        raise Interrupted(_kept(config, store), hint="rerun the same command to resume") from None
     if as_json:
         typer.echo(json.dumps(stats.to_dict(), indent=2))
     else:
@@ -137,6 +141,8 @@ def run(
         )
         if stats.retries:
             console.print("retried: " + ", ".join(f"{k} {v}" for k, v in stats.retries.items()))
+    for note in stats.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}")
     if stats.error_rows:
         err_console.print(
             "[yellow]note:[/] "
@@ -151,6 +157,16 @@ def run(
         raise typer.Exit(4 if stats.error_rows else 0)
 
 
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """``"2/4"`` → ``(2, 4)``."""
+    if text is None:
+        return None
+    k, sep, n = text.partition("/")
+    if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+        raise ConfigError(f"--shard {text!r} is not K/N", hint="e.g. --shard 1/4 on the first of four machines")
+    return int(k), int(n)
+
+
 def _say_endpoint(provider: Any) -> None:
     """One line on stderr naming where requests go, before the first one (a wrong endpoint costs money)."""
     urls = getattr(provider, "endpoints", None)
@@ -158,15 +174,13 @@ def _say_endpoint(provider: Any) -> None:
         err_console.print(f"endpoint: {', '.join(urls)} (model {provider.name})", highlight=False, markup=False)
 
 
-def _interrupted(config: RunConfig, store: Path) -> int:
-    """Say what an interrupted run kept and how to resume it; the exit code (130)."""
+def _kept(config: RunConfig, store: Path) -> str:
+    """What an interrupted run kept, in words."""
     try:
         run_id, n = stored_samples(store, config)
-        kept = f"{n} samples of run {run_id} are stored in {store}"
     except (HotmessError, OSError):  # interrupted before the store existed
-        kept = "nothing was stored yet"
-    print(f"interrupted: {kept}; rerun the same command to resume", file=sys.stderr)
-    return 130
+        return "nothing was stored yet"
+    return f"{n} samples of run {run_id} are stored in {store}"
 
 
 def register(app: typer.Typer) -> None:

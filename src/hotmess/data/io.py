@@ -14,7 +14,6 @@ table with every schema column, normalised:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -27,7 +26,7 @@ import pandas as pd
 
 from hotmess.data._paths import prepare_output
 from hotmess.data.schema import COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
-from hotmess.data.store import RunStore
+from hotmess.data.store import RunStore, run_protocols
 from hotmess.errors import DuplicateSamplesWarning, InputError
 
 __all__ = [
@@ -159,8 +158,7 @@ def read_samples(path: str | Path, *, run_id: str | None = None) -> pd.DataFrame
         raise InputError(f"{p} is a directory", hint="pass a run store or a samples file inside it")
     if p.suffix.lower() in STORE_SUFFIXES:
         with RunStore(p, create=False) as store:
-            df = store.samples(run_id=run_id)
-            df.attrs["run_protocols"] = run_protocols(store.runs())
+            df = store.samples(run_id=run_id)  # carries the runs' protocols in df.attrs
         if df.empty:
             raise InputError(
                 f"{p} holds no samples" + (f" for run {run_id!r}" if run_id else ""),
@@ -275,25 +273,6 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
             hint="give each sample its own sample_index, or drop the column",
         )
     return df[list(COLUMNS)]
-
-
-def run_protocols(runs: pd.DataFrame) -> dict[str, str]:
-    """A key per run that is equal for runs whose samples are the same draws: the hash of the run's identity.
-
-    ``runs`` is :meth:`RunStore.runs` (``run_id`` and the saved ``config``). Runs sampled by ``hotmess run``
-    get the hash of :func:`hotmess.sampling.config.identity_of` (their sampling settings without transport
-    options); any other run (an import) gets its own id, so that it is never taken for another.
-    """
-    from hotmess.sampling.config import identity_of
-
-    out: dict[str, str] = {}
-    for run_id, config in zip(runs.get("run_id", ()), runs.get("config", ()), strict=True):
-        if isinstance(config, dict) and {"model", "task", "n_contexts", "samples_per_context"} <= config.keys():
-            text = json.dumps(identity_of(config), sort_keys=True, default=str)
-            out[str(run_id)] = "protocol:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        else:
-            out[str(run_id)] = "run:" + str(run_id)
-    return out
 
 
 def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | None = None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from hotmess.data._paths import prepare_output
 from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
 from hotmess.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "RunStore"]
+__all__ = ["SCHEMA_VERSION", "RunStore", "run_protocols"]
 
 SCHEMA_VERSION = 1
 
@@ -306,7 +307,10 @@ class RunStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {', '.join(KEY_COLUMNS)}"
-        return _decode_frame(pd.read_sql_query(sql, self._conn, params=args))
+        df = _decode_frame(pd.read_sql_query(sql, self._conn, params=args))
+        # which runs draw the same samples: analyses count a repeated sample once only between those
+        df.attrs["run_protocols"] = run_protocols(self.runs())
+        return df
 
     def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
         """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
@@ -393,3 +397,22 @@ def _plain(v: Any, kind: str) -> Any:
     if kind == "float":
         return float(v)
     return str(v)
+
+
+def run_protocols(runs: pd.DataFrame) -> dict[str, str]:
+    """A key per run that is equal for runs whose samples are the same draws: the hash of the run's identity.
+
+    ``runs`` is :meth:`RunStore.runs` (``run_id`` and the saved ``config``). Runs sampled by ``hotmess run``
+    get the hash of :func:`hotmess.sampling.config.identity_of` (their sampling settings without transport
+    options); any other run (an import) gets its own id, so that it is never taken for another.
+    """
+    from hotmess.sampling.config import identity_of
+
+    out: dict[str, str] = {}
+    for run_id, config in zip(runs.get("run_id", ()), runs.get("config", ()), strict=True):
+        if isinstance(config, dict) and {"model", "task", "n_contexts", "samples_per_context"} <= config.keys():
+            text = json.dumps(identity_of(config), sort_keys=True, default=str)
+            out[str(run_id)] = "protocol:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        else:
+            out[str(run_id)] = "run:" + str(run_id)
+    return out

@@ -202,8 +202,10 @@ def build_report(
     o = options or ReportOptions()
     with warnings.catch_warnings(record=True) as caught:  # shown in the overview, not as a Python warning
         warnings.simplefilter("always")
-        protocols = run_protocols(runs) if runs is not None and not runs.empty else None
+        protocols = run_protocols(runs) if runs is not None and not runs.empty else df.attrs.get("run_protocols")
         df = collapse_duplicate_samples(df, protocols=protocols)
+        if protocols is not None:  # the sections' own summaries must not collapse across protocols either
+            df.attrs["run_protocols"] = protocols
     data_notes = [str(w.message) for w in caught]
     rng = np.random.default_rng(o.seed)
     common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "unbiased": o.unbiased}

@@ -1,12 +1,13 @@
-"""Work claims in the run store, so that several processes (or machines) share one run instead of repeating it.
+"""Work claims in the run store, so that several processes on one machine share a run instead of repeating it.
 
 A *unit* of work is one prompt: (run, model, task, question, context, budget). Before a worker sends a unit's
 request it claims the unit in the store's ``claims`` table, in one ``BEGIN IMMEDIATE`` transaction; another
 worker skips units claimed by someone alive. A claim is alive while its owner renews it (a heartbeat every
 few seconds extends ``expires_at``); the claims of a process that died on this host are taken over at once
-(its pid is gone), those of a process on another machine once they expire. A worker's claims are dropped
-when it ends. Samples stay exactly once whatever happens: the samples table's primary key sees to that;
-claims only keep two workers from paying for the same request.
+(its pid is gone), those of a process that stopped renewing them once they expire. A worker's claims are
+dropped when it ends. The workers must run on one host: the store's WAL journal needs shared memory, which a
+network file system does not give. Samples stay exactly once whatever happens (the samples table's primary
+key sees to that); claims only keep two workers from paying for the same request.
 """
 
 from __future__ import annotations
@@ -134,21 +135,22 @@ class ClaimBoard:
         with self.conn:
             self.conn.execute("DELETE FROM claims WHERE owner=?", (self.owner,))
 
-    def others(self, run_id: str) -> list[str]:
-        """Live owners other than this worker holding claims in ``run_id``."""
-        now = time.time()
-        rows = self.conn.execute("SELECT DISTINCT owner, expires_at FROM claims WHERE run_id=?", (run_id,))
-        return sorted({o for o, exp in rows if o != self.owner and not self._stale(o, float(exp), now)})
 
+def missing_indices(
+    conn: sqlite3.Connection, key: UnitKey, wanted: Sequence[int], *, errors_count: bool = False
+) -> tuple[int, ...]:
+    """The sample indices of ``wanted`` that the store does not hold yet.
 
-def missing_indices(conn: sqlite3.Connection, key: UnitKey, wanted: Sequence[int]) -> tuple[int, ...]:
-    """The sample indices of ``wanted`` that the store does not hold yet (error rows count as missing)."""
-    done = {
-        r[0]
-        for r in conn.execute(
-            "SELECT sample_index FROM samples WHERE run_id=? AND model=? AND task=? AND question_id=? "
-            "AND context_id=? AND budget=? AND error IS NULL",
-            key.row(),
-        )
-    }
+    Error rows count as missing (a worker that takes the unit retries them), unless ``errors_count``: then a
+    unit whose every sample has a row, good or failed, is settled (what a worker waiting on another's unit
+    needs to know; a failed unit is retried by the next run, not by a waiting worker, which would otherwise
+    wait for ever on a unit that the other worker has finished with errors).
+    """
+    sql = (
+        "SELECT sample_index FROM samples WHERE run_id=? AND model=? AND task=? AND question_id=? "
+        "AND context_id=? AND budget=?"
+    )
+    if not errors_count:
+        sql += " AND error IS NULL"
+    done = {r[0] for r in conn.execute(sql, key.row())}
     return tuple(i for i in wanted if i not in done)

@@ -204,6 +204,9 @@ class RunConfig:
     (connection refused or dropped, timeouts) over at least ``max_failure_seconds``; 0 turns it off."""
     max_failure_seconds: float = 60.0
     """Circuit breaker: how long failures must have lasted without one success before the run stops."""
+    shard: tuple[int, int] | None = None
+    """``(k, n)``: sample only the k-th of n disjoint parts of the run (1 ≤ k ≤ n), for one machine of n; the
+    parts are one run (the shard is not part of its identity) and their stores merge with ``hotmess convert``."""
     model_options: dict[str, Any] = field(default_factory=dict)
     """Backend options (base URLs, batch size, device, ...). Never holds API keys."""
     task_options: dict[str, Any] = field(default_factory=dict)
@@ -240,6 +243,10 @@ class RunConfig:
         labels = [b.label for b in self.budgets]
         if len(set(labels)) != len(labels) or not labels:
             raise ConfigError("budgets must be distinct and non-empty", hint="list each budget once")
+        if self.shard is not None:
+            k, n = self.shard
+            if not 1 <= k <= n:
+                raise ConfigError(f"shard (--shard) must be K/N with 1 ≤ K ≤ N, got {k}/{n}", hint="e.g. --shard 1/4")
         secret = _secret_option(self.model_options)
         if secret:  # options are saved with the run: a key here would leak into the store
             raise ConfigError(
@@ -293,6 +300,7 @@ _NOT_IDENTITY = (
     "max_retry_seconds",
     "max_consecutive_failures",
     "max_failure_seconds",
+    "shard",
 )
 
 

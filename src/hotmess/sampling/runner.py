@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -85,6 +86,8 @@ class RunStats:
     """Samples of the run in the store at the end, error rows excluded (other workers' included)."""
     by_others: int = 0
     """Samples that other workers sharing the run wrote while this one ran."""
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know about this run (e.g. a resumed run now sampled from another endpoint)."""
 
     @property
     def complete(self) -> bool:
@@ -107,6 +110,7 @@ class RunStats:
             "stopped": self.stopped,
             "stored": self.stored,
             "by_others": self.by_others,
+            "notes": list(self.notes),
             "complete": self.complete,
         }
 
@@ -174,11 +178,19 @@ class _Run:
         self.waiting = 0  # units held by other workers, checked again every _POLL_SECONDS
         self.streak = 0  # attempts in a row that could not reach the endpoint
         self.streak_start: float | None = None
+        self.last_failure = 0.0
 
     # -- planning -------------------------------------------------------------------------------------------
     def questions(self) -> tuple[Question, ...]:
         qs = self.task.questions
         return qs[: self.config.limit] if self.config.limit is not None else qs
+
+    def in_shard(self, question_id: str, context_id: int, budget: str) -> bool:
+        """Whether a unit belongs to this process's ``--shard`` (always, without one)."""
+        if self.config.shard is None:
+            return True
+        k, n = self.config.shard
+        return sample_seed(0, "shard", self.task.name, question_id, context_id, budget) % n == k - 1
 
     def units(self, done: set[tuple[Any, ...]]) -> Iterator[_Unit]:
         spc = self.config.samples_per_context
@@ -186,6 +198,8 @@ class _Run:
         for budget in self.config.budgets:
             for q in self.questions():
                 for ctx in range(self.config.n_contexts):
+                    if not self.in_shard(q.id, ctx, budget.label):
+                        continue
                     missing = tuple(
                         i
                         for i in range(spc)
@@ -197,9 +211,20 @@ class _Run:
     def prepare(self) -> None:
         """What the store already holds and how many samples the run should contain."""
         self.done = self.store.completed_keys(self.run_id)
+        c = self.config
+        units = sum(
+            self.in_shard(q.id, ctx, b.label)
+            for b in c.budgets
+            for q in self.questions()
+            for ctx in range(c.n_contexts)
+        )
+        self.stats.planned = units * c.samples_per_context
+        self.stats.already_done = self.count(self.done)
+
+    def count(self, keys: set[tuple[Any, ...]]) -> int:
+        """How many of the run's sample ``keys`` belong to this model, task and shard."""
         name, task = self.provider.name, self.task.name
-        self.stats.planned = len(self.questions()) * len(self.config.budgets) * self.config.samples_per_question
-        self.stats.already_done = sum(1 for k in self.done if k[1] == name and k[2] == task)
+        return sum(1 for k in keys if k[1] == name and k[2] == task and self.in_shard(k[3], k[4], k[6]))
 
     def key(self, unit: _Unit) -> UnitKey:
         return UnitKey(
@@ -286,10 +311,16 @@ class _Run:
             self.streak, self.streak_start = 0, None  # the server answered (a rate limit, a 5xx): it is up
             return
         now = time.monotonic()
+        c = self.config
+        # failures further apart than the longest backoff (and than max_failure_seconds) are not one outage: an
+        # old failure and a blip long after it must not add up (during an outage every worker fails at least
+        # once per backoff)
+        if self.streak_start is not None and now - self.last_failure > max(c.max_failure_seconds, self.retry_cap):
+            self.streak, self.streak_start = 0, None
         self.streak += 1
+        self.last_failure = now
         if self.streak_start is None:
             self.streak_start = now
-        c = self.config
         lasted = now - self.streak_start
         if c.max_consecutive_failures and self.streak >= c.max_consecutive_failures and lasted >= c.max_failure_seconds:
             stored = self.stats.already_done + self.stats.written
@@ -414,8 +445,8 @@ class _Run:
                 await asyncio.sleep(_POLL_SECONDS)
                 still: list[_Unit] = []
                 for unit in deferred:
-                    if not missing_indices(self.store._conn, self.key(unit), unit.indices):
-                        continue
+                    if not missing_indices(self.store._conn, self.key(unit), unit.indices, errors_count=True):
+                        continue  # settled by its worker (failed samples included: the next run retries them)
                     got = await offer(unit)
                     if got is None:
                         still = []
@@ -436,7 +467,8 @@ class _Run:
         async def heartbeat() -> None:
             while True:
                 await asyncio.sleep(self.claims.lease_s / 4)
-                self.claims.heartbeat()
+                with contextlib.suppress(sqlite3.Error):  # a busy store: the next beat renews (a lease is 4 beats)
+                    self.claims.heartbeat()
 
         beat = asyncio.ensure_future(heartbeat())
         try:
@@ -450,17 +482,23 @@ class _Run:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
-            self.writer.flush()
-            self.claims.release_all()
+            try:
+                self.writer.flush()  # what was sampled is stored first, whatever happens next
+            finally:
+                with contextlib.suppress(sqlite3.Error):  # claims left behind expire (or die with this pid)
+                    self.claims.release_all()
             self.stats.elapsed = time.monotonic() - t0
             self.stats.stopped = self.stop_reason
             name, task = self.provider.name, self.task.name
-            stored = int(
-                self.store._conn.execute(
-                    "SELECT COUNT(*) FROM samples WHERE run_id=? AND model=? AND task=? AND error IS NULL",
-                    (self.run_id, name, task),
-                ).fetchone()[0]
-            )
+            if self.config.shard is None:
+                stored = int(
+                    self.store._conn.execute(
+                        "SELECT COUNT(*) FROM samples WHERE run_id=? AND model=? AND task=? AND error IS NULL",
+                        (self.run_id, name, task),
+                    ).fetchone()[0]
+                )
+            else:
+                stored = self.count(self.store.completed_keys(self.run_id))
             self.stats.stored = stored
             self.stats.by_others = max(0, stored - self.stats.already_done - self.stats.written)
         return self.stats
@@ -495,27 +533,63 @@ def _resume_id(store: RunStore, config: RunConfig) -> str:
     return config.run_id()
 
 
-def _check_task(store: RunStore, task: Task, run_id: str, digest: str) -> None:
-    """Refuse to sample a task whose content differs from what the store already holds under its name."""
+def _check_task(store: RunStore, config: RunConfig, task: Task, digest: str) -> None:
+    """Refuse to sample a task file that changed since this store sampled it (same task spec and options).
+
+    Runs of the same spec and task options are compared by the digest of the task's content saved with them
+    (:func:`task_digest`); for runs saved before digests, by the questions the store holds. Runs of other
+    options (a generated task with another ``n_per_level``) are other tasks and are not compared.
+    """
     hint = "sample the edited task into a new --store, or restore the task file"
+    runs = store.runs()
+    for run_id, saved in zip(runs["run_id"], runs["config"], strict=True):
+        if saved.get("task") != config.task or (saved.get("task_options") or {}) != config.task_options:
+            continue
+        if not store._conn.execute("SELECT 1 FROM samples WHERE run_id=? LIMIT 1", (run_id,)).fetchone():
+            continue  # nothing sampled from the old content
+        old_digest = saved.get("task_digest")
+        changed = _changed_questions(store, task)
+        if changed:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            raise ConfigError(
+                f"{len(changed)} question(s) of task {task.name!r} differ from those run {run_id} sampled into "
+                f"{store.path} ({shown}): its samples were drawn and scored with the old text, options or answer",
+                hint=hint,
+            )
+        if old_digest is not None and old_digest != digest:
+            raise ConfigError(
+                f"task {config.task} changed since run {run_id} sampled it into {store.path} (questions or "
+                "exemplars were added, removed or edited, so few-shot contexts would differ): resuming would mix "
+                "samples of the old and the new task",
+                hint=hint,
+            )
+
+
+def _changed_questions(store: RunStore, task: Task) -> list[str]:
     stored = store.questions()
     stored = stored[stored["task"] == task.name]
     old = {r.question_id: (r.text, list(r.options), r.correct) for r in stored.itertuples()}
-    changed = [q.id for q in task.questions if q.id in old and old[q.id] != (q.text, list(q.options), q.correct)]
-    if changed:
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-        raise ConfigError(
-            f"{len(changed)} question(s) of task {task.name!r} differ from those {store.path} holds ({shown}): "
-            "their stored samples were scored against the old text, options or answer",
-            hint=hint,
-        )
-    saved = store.run_config(run_id)
-    if saved and saved.get("task_digest") not in (None, digest) and store.completed_keys(run_id):
-        raise ConfigError(
-            f"task {task.name!r} changed since run {run_id} sampled it into {store.path} (questions or exemplars "
-            "were edited, added or removed): resuming would mix samples of the old and the new task",
-            hint=hint,
-        )
+    return [q.id for q in task.questions if q.id in old and old[q.id] != (q.text, list(q.options), q.correct)]
+
+
+def _transport_note(store: RunStore, run_id: str, config: RunConfig) -> str | None:
+    """A note when a resumed run now goes to another endpoint or device than it was sampled from."""
+    saved = store.run_config(run_id) or {}
+    before, now = saved.get("model_options") or {}, config.model_options
+    moved = [
+        k
+        for k in ("base_url", "base_urls", "device")
+        if k in before or k in now
+        if json.dumps(before.get(k), default=str) != json.dumps(now.get(k), default=str)
+    ]
+    if not moved:
+        return None
+    was = ", ".join(f"{k}={before.get(k)!r}" for k in moved)
+    is_ = ", ".join(f"{k}={now.get(k)!r}" for k in moved)
+    return (
+        f"resuming run {run_id}, sampled so far with {was}, now with {is_}: endpoints and devices are not part of "
+        "a run; if this one serves another model or quantisation, use a new --store"
+    )
 
 
 async def sample_task(
@@ -571,7 +645,8 @@ async def sample_task(
     """
     run_id = _resume_id(store, config)
     digest = task_digest(task)
-    _check_task(store, task, run_id, digest)
+    _check_task(store, config, task, digest)
+    note = _transport_note(store, run_id, config) if store.run_config(run_id) else None
     saved = {**config.to_dict(), "run_id": run_id, "provider": provider.describe(), "task_digest": digest}
     store.save_run(run_id, saved, status="running")
     store.save_questions(
@@ -586,6 +661,8 @@ async def sample_task(
         for q in task.questions
     )
     r = _Run(provider, task, store, config, run_id, retry_base, retry_cap)
+    if note:
+        r.stats.notes.append(note)
     r.prepare()
     status = "failed"
     try:
