@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -192,3 +193,34 @@ def test_incomplete_key_gives_store_error(tmp_path):
     row["question_id"] = None
     with RunStore(tmp_path / "s.sqlite") as store, pytest.raises(StoreError, match="could not be stored"):
         store.write([row])
+
+
+def test_a_store_opens_while_another_process_writes_to_it(tmp_path: Path) -> None:
+    """Readers and further workers open a store that a run is writing: they wait for the lock, never fail."""
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "busy.sqlite"
+    RunStore(path).close()
+    code = (
+        "import sys; from hotmess.data import RunStore, Sample\n"
+        "with RunStore(sys.argv[1]) as s:\n"
+        "    for i in range(400):\n"
+        "        s.write([Sample(model='m', task='t', question_id=f'q{i}', context_id=0, sample_index=j,"
+        " n_options=2, correct=0, answer=0, valid=True) for j in range(100)])\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    opened = 0
+    try:
+        while writer.poll() is None:
+            with RunStore(path, create=False) as store:
+                len(store)
+            with RunStore(path) as store:  # as a second `hotmess run` would
+                opened += 1
+            time.sleep(0.001)
+    finally:
+        writer.wait()
+    assert writer.returncode == 0 and opened > 5
+    with RunStore(path, create=False) as store:
+        assert len(store) == 40_000

@@ -155,6 +155,11 @@ def _open_error(path: Path, exc: sqlite3.DatabaseError, *, create: bool) -> Stor
             f"cannot {'write' if create else 'read'} the run store at {path}: {text}",
             hint="check the permissions of the file and its folder, or choose another location for the run store",
         )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return StoreError(
+            f"the run store at {path} stayed locked by another process for 30 s ({text})",
+            hint="wait for the other process (another `hotmess run` or an open SQLite shell) and try again",
+        )
     return StoreError(
         f"{path} is not a hotmess run store ({text})",
         hint="pass a .sqlite file written by hotmess, or a .parquet/.csv/.jsonl samples file",
@@ -232,8 +237,10 @@ class RunStore:
             raise sqlite3.DatabaseError("the file is empty")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # IMMEDIATE: take the write lock first (waiting up to the busy timeout while another process writes);
+        # a deferred BEGIN would fail at once with "database is locked" when it upgrades a stale read snapshot
         self._conn.executescript(
-            f"BEGIN;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+            f"BEGIN IMMEDIATE;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
         )
 
     # -- context management -------------------------------------------------------------------------------
