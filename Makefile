@@ -21,5 +21,7 @@ wheel:  ## build the wheel that publishing would upload, and check what is insid
 lint:
 	.venv/bin/ruff check src tests benchmarks && .venv/bin/ruff format --check src tests benchmarks && .venv/bin/mypy
 
-bench:
+bench:  ## every benchmark, each printing our code beside its baseline
+	scripts/setup.sh test
+	.venv/bin/pip install -q -c constraints.txt -e ".[bench]"
 	for f in benchmarks/bench_*.py; do .venv/bin/python $$f; done
