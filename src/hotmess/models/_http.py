@@ -20,11 +20,12 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 from hotmess.errors import BackendError, ConfigError, HotmessError
-from hotmess.models.base import GenerateRequest, RetryableError
+from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
 
 __all__ = [
     "ApiKey",
     "HTTPTransport",
+    "KeyedProvider",
     "Replica",
     "check_request",
     "classify_status",
@@ -142,6 +143,29 @@ def scrub_exception(exc: E, secrets: Iterable[str | None]) -> E:
             current.args = tuple(redact(a, known) if isinstance(a, str) else a for a in current.args)
         current = current.__cause__ or current.__context__
     return exc
+
+
+class KeyedProvider(Provider):
+    """A provider that holds an API key: whatever its :meth:`generate` raises has the key masked.
+
+    Subclasses implement :meth:`_generate` and set ``_key`` (an :class:`ApiKey` or None).
+    """
+
+    _key: ApiKey | None = None
+
+    async def generate(self, request: GenerateRequest) -> list[Completion]:
+        """Return ``request.n`` completions, or raise :class:`RetryableError` / :class:`BackendError`.
+
+        Whatever is raised has the API key (and anything key-like) masked in its message.
+        """
+        try:
+            return await self._generate(request)
+        except Exception as exc:
+            scrub_exception(exc, [self._key.reveal() if self._key else None])
+            raise
+
+    async def _generate(self, request: GenerateRequest) -> list[Completion]:
+        raise NotImplementedError
 
 
 def validate_base_url(url: str) -> str:

@@ -19,13 +19,13 @@ from typing import Any
 from hotmess.errors import BackendError, ConfigError
 from hotmess.models._http import (
     HTTPTransport,
+    KeyedProvider,
     check_request,
     gather_all,
     read_api_key,
-    scrub_exception,
     server_message,
 )
-from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
+from hotmess.models.base import Completion, GenerateRequest, RetryableError, make_config
 
 __all__ = ["ANTHROPIC_BASE_URL", "AnthropicConfig", "AnthropicProvider", "default_anthropic_base_url"]
 
@@ -67,7 +67,7 @@ class AnthropicConfig:
     name: str | None = None
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(KeyedProvider):
     """Sample Anthropic's messages API.
 
     Parameters
@@ -134,17 +134,6 @@ class AnthropicProvider(Provider):
     async def aclose(self) -> None:
         """Close the pooled HTTP client."""
         await self._http.aclose()
-
-    async def generate(self, request: GenerateRequest) -> list[Completion]:
-        """Return ``request.n`` completions from ``n`` concurrent requests (seeds are not supported).
-
-        Whatever is raised has the API key (and anything key-like) masked in its message.
-        """
-        try:
-            return await self._generate(request)
-        except Exception as exc:
-            scrub_exception(exc, [self._key.reveal() if self._key else None])
-            raise
 
     async def _generate(self, request: GenerateRequest) -> list[Completion]:
         check_request(request, "anthropic")

@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 from hotmess.errors import BackendError, ConfigError
 from hotmess.models._http import (
     HTTPTransport,
+    KeyedProvider,
     Routing,
     check_request,
     gather_all,
     read_api_key,
-    scrub_exception,
     server_message,
 )
-from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError, make_config
+from hotmess.models.base import Completion, GenerateRequest, RetryableError, make_config
 
 __all__ = ["OPENAI_BASE_URL", "OpenAICompatConfig", "OpenAICompatProvider", "default_openai_base_url"]
 
@@ -97,7 +97,7 @@ class OpenAICompatConfig:
     name: str | None = None
 
 
-class OpenAICompatProvider(Provider):
+class OpenAICompatProvider(KeyedProvider):
     """Sample an OpenAI-compatible endpoint.
 
     Parameters
@@ -192,17 +192,6 @@ class OpenAICompatProvider(Provider):
     async def aclose(self) -> None:
         """Close the pooled HTTP client."""
         await self._http.aclose()
-
-    async def generate(self, request: GenerateRequest) -> list[Completion]:
-        """Return exactly ``request.n`` completions, or raise :class:`RetryableError` / :class:`BackendError`.
-
-        Whatever is raised has the API key (and anything key-like) masked in its message.
-        """
-        try:
-            return await self._generate(request)
-        except Exception as exc:
-            scrub_exception(exc, [self._key.reveal() if self._key else None])
-            raise
 
     async def _generate(self, request: GenerateRequest) -> list[Completion]:
         seeds = check_request(request, "openai")
