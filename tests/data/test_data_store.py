@@ -224,3 +224,50 @@ def test_a_store_opens_while_another_process_writes_to_it(tmp_path: Path) -> Non
     assert writer.returncode == 0 and opened > 5
     with RunStore(path, create=False) as store:
         assert len(store) == 40_000
+
+
+def test_many_processes_create_one_new_store_at_once(tmp_path: Path) -> None:
+    """Several `hotmess run` started together on a store that does not exist yet: all open it, none fails."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "new.sqlite"
+    code = (
+        "import sys, time; from hotmess.data import RunStore, Sample\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "with RunStore(sys.argv[1]) as s:\n"
+        "    s.write([Sample(model='m', task='t', question_id=sys.argv[3], context_id=0, sample_index=0,"
+        " n_options=2, correct=0, answer=0, valid=True)])\n"
+    )
+    import time
+
+    start = time.time() + 2.0  # every process is ready to open at the same moment
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path), str(start), f"q{i}"], stderr=subprocess.PIPE, text=True
+        )
+        for i in range(8)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    with RunStore(path, create=False) as store:
+        assert len(store) == 8
+
+
+def test_a_reader_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "held.sqlite"
+    RunStore(path).close()
+    writer = sqlite3.connect(path)
+    writer.execute("BEGIN IMMEDIATE")  # a run in the middle of writing a batch
+    try:
+        t0 = time.monotonic()
+        with RunStore(path, create=False) as store:
+            assert len(store) == 0
+        with RunStore(path) as store:  # a complete store opens without writing, even for a writer
+            assert len(store) == 0
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        writer.rollback()
+        writer.close()

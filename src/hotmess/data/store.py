@@ -33,6 +33,8 @@ from hotmess.errors import StoreError
 __all__ = ["SCHEMA_VERSION", "RunStore", "run_protocols"]
 
 SCHEMA_VERSION = 1
+#: How long opening or writing a store waits for another process that holds it.
+_BUSY_SECONDS = 30.0
 
 _SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER", "list": "TEXT"}
 _NOT_NULL = {*KEY_COLUMNS, "n_options", "correct", "answer", "valid"}
@@ -157,7 +159,7 @@ def _open_error(path: Path, exc: sqlite3.DatabaseError, *, create: bool) -> Stor
         )
     if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
         return StoreError(
-            f"the run store at {path} stayed locked by another process for 30 s ({text})",
+            f"the run store at {path} stayed locked by another process for {_BUSY_SECONDS:g} s ({text})",
             hint="wait for the other process (another `hotmess run` or an open SQLite shell) and try again",
         )
     return StoreError(
@@ -205,12 +207,13 @@ class RunStore:
             prepare_output(self.path, what="run store", error=StoreError)
             created = _create_file(self.path)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            self._conn = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, check_same_thread=False)
             self._open(create)
         except BaseException as exc:
             if hasattr(self, "_conn"):
                 self._conn.close()
-            if created:
+            if created and not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
+                # ours alone: remove what we created (a lock means another process opened it too: leave it)
                 self.path.unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError):
                 raise _open_error(self.path, exc, create=create) from None
@@ -229,19 +232,40 @@ class RunStore:
         )
 
     def _open(self, create: bool) -> None:
-        """Check the file is a hotmess store (or empty) before writing anything, then make the tables."""
+        """Check the file is a hotmess store (or empty) before writing anything, then make what is missing.
+
+        A complete store is opened without writing (a reader never waits for a writer, and a store on a
+        read-only medium stays readable); a new or incomplete one gets its tables in one write transaction,
+        retried while another process (creating the same store at the same moment) holds the file.
+        """
         objects = self._conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
         if objects:
             _check_own(self._conn, self.path, {name: kind for kind, name in objects})
+            if {"samples", "runs", "questions", "meta"} <= {name for _, name in objects}:
+                return  # complete (the WAL journal mode is kept in the file)
         elif not create:  # opening for reading must not turn an empty file into a store
             raise sqlite3.DatabaseError("the file is empty")
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        # IMMEDIATE: take the write lock first (waiting up to the busy timeout while another process writes);
-        # a deferred BEGIN would fail at once with "database is locked" when it upgrades a stale read snapshot
-        self._conn.executescript(
+        if not create:
+            return
+        script = (
             f"BEGIN IMMEDIATE;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
         )
+        deadline = time.monotonic() + _BUSY_SECONDS
+        while True:
+            try:
+                # switching a new file to WAL needs it to itself: SQLite answers "locked" at once instead of
+                # waiting, so wait here; IMMEDIATE takes the write lock before the DDL (a deferred BEGIN would
+                # fail at once when it upgrades a stale read snapshot)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(script)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                time.sleep(0.05)
 
     # -- context management -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -417,9 +441,11 @@ def run_protocols(runs: pd.DataFrame) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for run_id, config in zip(runs.get("run_id", ()), runs.get("config", ()), strict=True):
+        out[str(run_id)] = "run:" + str(run_id)
         if isinstance(config, dict) and {"model", "task", "n_contexts", "samples_per_context"} <= config.keys():
-            text = json.dumps(identity_of(config), sort_keys=True, default=str)
+            try:
+                text = json.dumps(identity_of(config), sort_keys=True, default=str)
+            except (TypeError, ValueError, AttributeError):  # a hand-edited or foreign config: its own protocol
+                continue
             out[str(run_id)] = "protocol:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        else:
-            out[str(run_id)] = "run:" + str(run_id)
     return out
