@@ -77,10 +77,15 @@ def _run(run_id: str, *, seeds: int = 0, created_at: float = 1.0, n_q: int = 3, 
     ]
 
 
+#: One sampling protocol: runs saved with it draw the same samples (a run resumed under another id).
+SAME = {"model": "openai:m", "task": "t", "n_contexts": 1, "samples_per_context": 4, "temperature": 1.0}
+
+
 def _store(path: Path, *runs: list[Sample]) -> Path:
     with RunStore(path) as store:
         for rows in runs:
             store.write(rows)
+            store.save_run(rows[0].run_id, {**SAME, "run_id": rows[0].run_id})
     return path
 
 
@@ -122,7 +127,7 @@ def test_collapse_prefers_a_good_row_then_the_earliest():
     later_good = _run("c", created_at=9.0, n_q=1, n_s=2)
     df = pd.DataFrame([s.to_row() for s in later_good + early_errors + late_good])
     with pytest.warns(DuplicateSamplesWarning) as rec:
-        out = collapse_duplicate_samples(df)
+        out = collapse_duplicate_samples(df, protocols=dict.fromkeys("abc", "p"))
     assert out["run_id"].tolist() == ["b", "b"] and out["error"].isna().all()
     w = rec[0].message
     assert isinstance(w, DuplicateSamplesWarning) and w.n_collapsed == 4 and w.runs == ("a", "b", "c")
@@ -130,6 +135,7 @@ def test_collapse_prefers_a_good_row_then_the_earliest():
 
 def test_summarize_samples_warns_and_lists_the_note():
     df = pd.DataFrame([s.to_row() for s in _run("a") + _run("b", created_at=2.0)])
+    df.attrs["run_protocols"] = {"a": "p", "b": "p"}  # as a run store tells it
     with pytest.warns(DuplicateSamplesWarning, match="12 repeated sample"):
         res = summarize_samples(df, "brier", n_boot=0)
     assert res.overall.n_samples == 12 and any("'a', 'b'" in w for w in res.warnings)
@@ -365,3 +371,22 @@ def test_summarize_samples_refuses_a_frame_it_cannot_normalise():
         summarize_samples(pd.DataFrame({"question": ["q1"], "answer": ["A"]}), n_boot=0)
     with pytest.raises(InputError, match="holds no samples"):
         summarize_samples(pd.DataFrame({"question_id": [], "answer": [], "correct": []}), n_boot=0)
+
+
+def test_a_plain_table_counts_everything_and_says_which_runs_may_repeat():
+    # a file does not say whether two runs used the same settings (a temperature sweep shares seeds too)
+    df = pd.DataFrame([s.to_row() for s in _run("a") + _run("b", created_at=2.0)])
+    with pytest.warns(DuplicateSamplesWarning, match="24 sample.*'a', 'b'.*all are counted"):
+        res = summarize_samples(df, "brier", n_boot=0)
+    assert res.overall.n_samples == 24
+
+
+def test_runs_of_other_settings_in_a_store_are_never_collapsed(tmp_path):
+    path = tmp_path / "sweep.sqlite"
+    with RunStore(path) as store:
+        for run_id, temperature in (("cold", 0.0), ("hot", 1.0)):
+            store.write(_run(run_id))
+            store.save_run(run_id, {**SAME, "temperature": temperature, "run_id": run_id})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DuplicateSamplesWarning)
+        assert summarize_samples(read_samples(path), "brier", n_boot=0).overall.n_samples == 24

@@ -288,8 +288,8 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
     ``protocols`` (run id → :func:`run_protocols` key; default ``df.attrs["run_protocols"]``, which
     :func:`read_samples` sets for a run store) limits this to runs with the same sampling settings: two runs
     that differ in, say, temperature draw different samples under the same seeds and are never collapsed, nor
-    are imported runs. Without it (a Parquet/CSV/JSONL file, where run settings are not known), and for runs it
-    does not list, any runs may be collapsed.
+    are imported runs or runs it does not list. Without it (a Parquet/CSV/JSONL file, where run settings are not
+    known) nothing is collapsed, and the warning says which runs share slots and seeds.
 
     Examples
     --------
@@ -299,7 +299,7 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
     ...                    "error": None, "created_at": [1.0, 2.0, 2.0]})
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     out = collapse_duplicate_samples(df)
+    ...     out = collapse_duplicate_samples(df, protocols={"a": "p", "b": "p"})  # one protocol
     >>> out["run_id"].tolist(), caught[0].message.n_collapsed
     (['a', 'b'], 1)
     """
@@ -308,11 +308,13 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
         return df
     if protocols is None:
         protocols = df.attrs.get("run_protocols")
-    if protocols is not None:
-        known = protocols
-        # a run the mapping does not know (samples written without their run's settings) may be any protocol
-        df = df.assign(_protocol=df["run_id"].astype(str).map(lambda r: known.get(r, "unknown")))
-        cols = [*cols, "_protocol"]
+    if protocols is None:  # a plain file: whether its runs shared their settings is not known
+        _warn_unproven_repeats(df, cols)
+        return df
+    known = protocols
+    # a run the mapping does not list (samples copied without their run's settings) is a protocol of its own
+    df = df.assign(_protocol=df["run_id"].astype(str).map(lambda r: known.get(r, "run:" + r)))
+    cols = [*cols, "_protocol"]
     seeded = np.flatnonzero(df["seed"].notna().to_numpy())
     shared = df.iloc[seeded].duplicated(subset=cols, keep=False).to_numpy()
     rows = seeded[shared]  # positions of the rows whose seeded slot another row holds too
@@ -349,6 +351,26 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
     keep = np.ones(len(df), dtype=bool)
     keep[drop] = False
     return df[keep].drop(columns="_protocol", errors="ignore")
+
+
+def _warn_unproven_repeats(df: pd.DataFrame, cols: list[str]) -> None:
+    """Say (without dropping anything) that runs of a file share slots and seeds: maybe one run under two ids."""
+    seeded = df[df["seed"].notna()]
+    shared = seeded[seeded.duplicated(subset=cols, keep=False)]
+    runs = tuple(sorted(shared["run_id"].astype(str).unique()))
+    if len(runs) < 2:
+        return
+    shown = ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    warnings.warn(
+        DuplicateSamplesWarning(
+            f"{len(shared)} sample(s) of runs {shown} share model, task, question, context, sample index, budget "
+            "and seed; this table does not say whether the runs used the same settings, so all are counted — if "
+            "they are one run resumed under two ids, analyse one with --run (or analyse the run store, which knows)",
+            n_collapsed=0,
+            runs=runs,
+        ),
+        stacklevel=3,
+    )
 
 
 def _no_choice_rows(raw: pd.DataFrame) -> np.ndarray:

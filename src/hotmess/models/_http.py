@@ -44,11 +44,13 @@ E = TypeVar("E", bound=BaseException)
 #: Things that look like API keys, masked in any text that may reach a user even when we do not know the key.
 _KEY_LIKE = re.compile(r"\b(sk-ant-|sk-|sk_|key-|Bearer\s+|AIza)[A-Za-z0-9_\-*.]{6,}")
 #: ``api_key=...``, ``token=...``, ``key=...`` (query strings, config dumps): the value is masked.
-_KEY_ASSIGNED = re.compile(
-    r"(?i)\b((?:[\w-]*?(?:api[-_]?key|token|secret|password))|key)(\s*=\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
+_KEY_ASSIGNED = re.compile(  # (?<![\w-]) rather than \b: no restart inside long runs of word characters
+    r"(?i)(?<![\w-])((?:[\w-]*?(?:api[-_]?key|token|secret|password))|key)(\s*=\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
 )
 #: ``"api_key": "..."``, ``x-api-key: ...`` (JSON, headers): the value is masked.
-_KEY_LABELLED = re.compile(r"(?i)\b([\w-]*?(?:api[-_]?key|secret|password))([\"']?\s*:\s*[\"']?)([^\s\"'&,;)}\]]{6,})")
+_KEY_LABELLED = re.compile(
+    r"(?i)(?<![\w-])([\w-]*?(?:api[-_]?key|secret|password))([\"']?\s*:\s*[\"']?)([^\s\"'&,;)}\]]{6,})"
+)
 #: Known secrets at least this long are masked wherever they occur; shorter ones (``EMPTY``, ``x``: placeholder
 #: keys of local servers) only where they stand alone, so that ordinary words and numbers survive.
 _SHORT_SECRET = 8
