@@ -166,3 +166,15 @@ def test_analyze_out_replaces_earlier_results(work: Path, capsys: pytest.Capture
     assert main(["analyze", "s.sqlite", "--out", "results.csv", "--n-boot", "0", "--metric", "brier"]) == 0
     second = (work / "results.csv").read_bytes()
     assert b"kl" in first and b"brier" in second and first != second
+
+
+def test_convert_never_replaces_a_file_that_is_not_a_samples_export(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "tasks.csv").write_text("question,A,B,answer\nIs 2 even?,yes,no,A\n")
+    _refused(capsys, work, ["convert", "s.sqlite", "tasks.csv"], "tasks.csv")
+
+
+def test_a_samples_csv_saved_with_a_bom_is_still_data(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "excel.csv").write_bytes(b"\xef\xbb\xbf" + (work / "samples.csv").read_bytes())  # as Excel saves it
+    _refused(capsys, work, ["analyze", "s.sqlite", "--out", "excel.csv", "--n-boot", "0"], "excel.csv")

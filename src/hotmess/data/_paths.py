@@ -101,18 +101,26 @@ def holds_samples(path: Path) -> bool:
     >>> holds_samples(d / "s.csv"), holds_samples(d / "r.csv")
     (True, False)
     """
-    names = {n.strip().lower() for n in _column_names(path)}
+    return _holds_samples(path) is not False
+
+
+def _holds_samples(path: Path) -> bool | None:
+    """True or False when the header tells; None when the file is too large to look into (a big JSON)."""
+    columns = _column_names(path)
+    if columns is None:
+        return None
+    names = {n.strip().lower() for n in columns}
     return {"question_id", "correct"} <= names and bool({"answer", "probs"} & names)
 
 
-def _column_names(path: Path) -> list[str]:
+def _column_names(path: Path) -> list[str] | None:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
             return list(pq.read_schema(path).names)
-        with open(path, encoding="utf-8", errors="replace") as f:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:  # -sig: CSVs saved by Excel
             head = f.read(_SNIFF_BYTES)
         if suffix in (".csv", ".tsv"):
             first = head.splitlines()[0] if head else ""
@@ -121,7 +129,9 @@ def _column_names(path: Path) -> list[str]:
             record = json.loads(head.splitlines()[0]) if head.strip() else {}
             return list(record) if isinstance(record, dict) else []
         if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size < (64 << 20) else None
+            if path.stat().st_size >= (64 << 20):
+                return None  # too large to parse here: cannot tell
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
             if isinstance(data, list):
                 return list(data[0]) if data and isinstance(data[0], dict) else []
             return list(data) if isinstance(data, dict) else []
@@ -226,6 +236,11 @@ def guard_output(
             f"refusing to write the {what} over the run store {path}", hint=f"write it elsewhere, {elsewhere}"
         )
     suffix = path.suffix.lower()
+    if kind == "samples" and path.stat().st_size > 0 and _holds_samples(path) is not True:
+        raise InputError(
+            f"refusing to replace {path}: it is not a samples file (an earlier export would be)",
+            hint=f"write the samples elsewhere, {elsewhere}",
+        )
     if kind == "file" and suffix in DATA_SUFFIXES:
         own = {s.lower() for s in replaces}
         if suffix not in own or holds_samples(path):
