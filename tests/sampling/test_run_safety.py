@@ -148,13 +148,16 @@ class _Flaky(Provider):
         raise RetryableError(self.kind, f"attempt {self.attempts} failed")
 
 
-def _sample(provider: Provider, store: Path, **config: Any) -> Any:
+def _sample(
+    provider: Provider, store: Path, *, retry_base: float = 0.001, retry_cap: float = 0.002, **config: Any
+) -> Any:
+    """Sample generated:tracking with ``provider`` into ``store`` (fast backoff unless given)."""
     cfg = RunConfig(model="openai:flaky", task="generated:tracking", **config)
     task = load_task(cfg.task)
 
     async def go() -> Any:
         with RunStore(store) as s:
-            return await sample_task(provider, task, s, cfg, progress=False, retry_base=0.001, retry_cap=0.002)
+            return await sample_task(provider, task, s, cfg, progress=False, retry_base=retry_base, retry_cap=retry_cap)
 
     return asyncio.run(go())
 
@@ -184,24 +187,20 @@ def test_a_refailed_error_row_carries_the_latest_message(tmp_path: Path) -> None
 
 def test_circuit_breaker_stops_after_consecutive_connection_failures(tmp_path: Path) -> None:
     p = _Flaky("connection", succeed_first=2)
-    cfg = RunConfig(
-        model="openai:flaky",
-        task="generated:tracking",
-        limit=4,
-        n_contexts=3,
-        samples_per_context=1,
-        max_retries=3,
-        max_consecutive_failures=6,
-        max_failure_seconds=0.2,
-    )
     t0 = time.monotonic()
-
-    async def go() -> Any:
-        with RunStore(tmp_path / "b.sqlite") as s:
-            return await sample_task(p, load_task(cfg.task), s, cfg, progress=False, retry_base=0.05, retry_cap=0.1)
-
     with pytest.raises(BackendError, match="could not reach the endpoint") as info:
-        asyncio.run(go())
+        _sample(
+            p,
+            tmp_path / "b.sqlite",
+            retry_base=0.05,
+            retry_cap=0.1,
+            limit=4,
+            n_contexts=3,
+            samples_per_context=1,
+            max_retries=3,
+            max_consecutive_failures=6,
+            max_failure_seconds=0.2,
+        )
     assert "2 samples" in str(info.value) and "rerun the same command" in str(info.value)
     assert time.monotonic() - t0 >= 0.2  # not before the failures lasted max_failure_seconds
     assert 2 + 6 <= p.attempts < 2 + 10 * 4  # stopped long before every remaining unit used up its retries
@@ -365,11 +364,11 @@ def test_claims_of_a_dead_local_worker_are_taken_over(stub: StubOpenAIServer, tm
     with RunStore(store) as s:
         from hotmess.sampling.claims import ClaimBoard
 
-        ClaimBoard(s._conn)
-        with s._conn:  # a worker that died holding every unit, with hours left on its lease
+        ClaimBoard(s.connection)
+        with s.connection:  # a worker that died holding every unit, with hours left on its lease
             for q in load_task(config.task).questions[:2]:
                 for ctx in range(2):
-                    s._conn.execute(
+                    s.connection.execute(
                         "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (config.run_id(), "stub", "tracking", q.id, ctx, "", f"{os.uname().nodename}:{pid}:x", 1e12),
                     )
@@ -598,9 +597,10 @@ class _SlowFailure(_Flaky):
 def test_a_short_blip_long_after_one_failure_does_not_trip_the_breaker(tmp_path: Path) -> None:
     # one failure, a request in flight for long, then a burst of failures: not one outage of max_failure_seconds
     p = _SlowFailure("connection")
-    cfg = RunConfig(
-        model="openai:flaky",
-        task="generated:tracking",
+    stats = _sample(
+        p,
+        tmp_path / "blip.sqlite",
+        retry_cap=0.01,
         limit=1,
         n_contexts=1,
         samples_per_context=1,
@@ -608,12 +608,6 @@ def test_a_short_blip_long_after_one_failure_does_not_trip_the_breaker(tmp_path:
         max_consecutive_failures=3,
         max_failure_seconds=0.3,
     )
-
-    async def go() -> Any:
-        with RunStore(tmp_path / "blip.sqlite") as s:
-            return await sample_task(p, load_task(cfg.task), s, cfg, progress=False, retry_base=0.001, retry_cap=0.01)
-
-    stats = asyncio.run(go())
     assert p.attempts == 4 and stats.error_rows["connection"] == 1
 
 

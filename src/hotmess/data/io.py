@@ -338,7 +338,7 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
     if drop.size == 0:  # repeated slots within one run only: not this function's business
         return df.drop(columns="_protocol", errors="ignore")
     runs = tuple(sorted(order.loc[order["slot"].isin(order.loc[order["pos"].isin(drop), "slot"]), "run"].unique()))
-    shown = ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    shown = _name_runs(runs)
     warnings.warn(
         DuplicateSamplesWarning(
             f"{drop.size} repeated sample(s) left out: runs {shown} hold the same samples (same model, task, "
@@ -353,6 +353,11 @@ def collapse_duplicate_samples(df: pd.DataFrame, *, protocols: dict[str, str] | 
     return df[keep].drop(columns="_protocol", errors="ignore")
 
 
+def _name_runs(runs: tuple[str, ...]) -> str:
+    """``'a', 'b' and 3 more``: run ids for a one-line note."""
+    return ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+
+
 def _warn_unproven_repeats(df: pd.DataFrame, cols: list[str]) -> None:
     """Say (without dropping anything) that runs of a file share slots and seeds: maybe one run under two ids."""
     seeded = df[df["seed"].notna()]
@@ -360,7 +365,7 @@ def _warn_unproven_repeats(df: pd.DataFrame, cols: list[str]) -> None:
     runs = tuple(sorted(shared["run_id"].astype(str).unique()))
     if len(runs) < 2:
         return
-    shown = ", ".join(repr(r) for r in runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    shown = _name_runs(runs)
     warnings.warn(
         DuplicateSamplesWarning(
             f"{len(shared)} sample(s) of runs {shown} share model, task, question, context, sample index, budget "

@@ -322,6 +322,20 @@ class RunStore:
             args = (run_id,)
         return {tuple(r) for r in self._conn.execute(sql, args)}
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's SQLite connection (for the sampler's work claims, which live in the same file)."""
+        return self._conn
+
+    def count_samples(self, run_id: str, *, model: str | None = None, task: str | None = None) -> int:
+        """How many samples of ``run_id`` (and ``model``, ``task`` when given) are stored, error rows excluded."""
+        sql, args = "SELECT COUNT(*) FROM samples WHERE run_id=? AND error IS NULL", [run_id]
+        for column, value in (("model", model), ("task", task)):
+            if value is not None:
+                sql += f" AND {column}=?"
+                args.append(value)
+        return int(self._conn.execute(sql, args).fetchone()[0])
+
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
 

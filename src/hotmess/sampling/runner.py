@@ -174,7 +174,7 @@ class _Run:
         self.stop_reason: str | None = None
         self.on_progress: Any = None
         self.done: set[tuple[Any, ...]] = set()
-        self.claims = ClaimBoard(store._conn)
+        self.claims = ClaimBoard(store.connection)
         self.waiting = 0  # units held by other workers, checked again every _POLL_SECONDS
         self.streak = 0  # attempts in a row that could not reach the endpoint
         self.streak_start: float | None = None
@@ -240,7 +240,7 @@ class _Run:
         key = self.key(unit)
         if not self.claims.claim(key):
             return False
-        indices = missing_indices(self.store._conn, key, unit.indices)  # another worker may have done some
+        indices = missing_indices(self.store.connection, key, unit.indices)  # another worker may have done some
         limit = self.config.max_samples
         if limit is not None:
             indices = indices[: max(0, limit - self.reserved)]
@@ -445,7 +445,7 @@ class _Run:
                 await asyncio.sleep(_POLL_SECONDS)
                 still: list[_Unit] = []
                 for unit in deferred:
-                    if not missing_indices(self.store._conn, self.key(unit), unit.indices, errors_count=True):
+                    if not missing_indices(self.store.connection, self.key(unit), unit.indices, errors_count=True):
                         continue  # settled by its worker (failed samples included: the next run retries them)
                     got = await offer(unit)
                     if got is None:
@@ -491,12 +491,7 @@ class _Run:
             self.stats.stopped = self.stop_reason
             name, task = self.provider.name, self.task.name
             if self.config.shard is None:
-                stored = int(
-                    self.store._conn.execute(
-                        "SELECT COUNT(*) FROM samples WHERE run_id=? AND model=? AND task=? AND error IS NULL",
-                        (self.run_id, name, task),
-                    ).fetchone()[0]
-                )
+                stored = self.store.count_samples(self.run_id, model=name, task=task)
             else:
                 stored = self.count(self.store.completed_keys(self.run_id))
             self.stats.stored = stored
@@ -537,25 +532,29 @@ def _check_task(store: RunStore, config: RunConfig, task: Task, digest: str) -> 
     """Refuse to sample a task file that changed since this store sampled it (same task spec and options).
 
     Runs of the same spec and task options are compared by the digest of the task's content saved with them
-    (:func:`task_digest`); for runs saved before digests, by the questions the store holds. Runs of other
-    options (a generated task with another ``n_per_level``) are other tasks and are not compared.
+    (:func:`task_digest`), and by the questions the store holds (runs saved before digests have only those).
+    Runs of other options (a generated task with another ``n_per_level``) are other tasks and are not compared.
     """
-    hint = "sample the edited task into a new --store, or restore the task file"
     runs = store.runs()
-    for run_id, saved in zip(runs["run_id"], runs["config"], strict=True):
-        if saved.get("task") != config.task or (saved.get("task_options") or {}) != config.task_options:
-            continue
-        if not store._conn.execute("SELECT 1 FROM samples WHERE run_id=? LIMIT 1", (run_id,)).fetchone():
-            continue  # nothing sampled from the old content
-        old_digest = saved.get("task_digest")
-        changed = _changed_questions(store, task)
-        if changed:
-            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-            raise ConfigError(
-                f"{len(changed)} question(s) of task {task.name!r} differ from those run {run_id} sampled into "
-                f"{store.path} ({shown}): its samples were drawn and scored with the old text, options or answer",
-                hint=hint,
-            )
+    same = [
+        (run_id, saved.get("task_digest"))
+        for run_id, saved in zip(runs["run_id"], runs["config"], strict=True)
+        if saved.get("task") == config.task
+        and (saved.get("task_options") or {}) == config.task_options
+        and store.count_samples(run_id)  # a run that sampled nothing holds nothing of the old content
+    ]
+    if not same:
+        return
+    hint = "sample the edited task into a new --store, or restore the task file"
+    changed = _changed_questions(store, task)
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        raise ConfigError(
+            f"{len(changed)} question(s) of task {task.name!r} differ from those run {same[0][0]} sampled into "
+            f"{store.path} ({shown}): its samples were drawn and scored with the old text, options or answer",
+            hint=hint,
+        )
+    for run_id, old_digest in same:
         if old_digest is not None and old_digest != digest:
             raise ConfigError(
                 f"task {config.task} changed since run {run_id} sampled it into {store.path} (questions or "
@@ -574,7 +573,9 @@ def _changed_questions(store: RunStore, task: Task) -> list[str]:
 
 def _transport_note(store: RunStore, run_id: str, config: RunConfig) -> str | None:
     """A note when a resumed run now goes to another endpoint or device than it was sampled from."""
-    saved = store.run_config(run_id) or {}
+    saved = store.run_config(run_id)
+    if saved is None:  # a new run: nothing to compare with
+        return None
     before, now = saved.get("model_options") or {}, config.model_options
     moved = [
         k
@@ -646,7 +647,7 @@ async def sample_task(
     run_id = _resume_id(store, config)
     digest = task_digest(task)
     _check_task(store, config, task, digest)
-    note = _transport_note(store, run_id, config) if store.run_config(run_id) else None
+    note = _transport_note(store, run_id, config)
     saved = {**config.to_dict(), "run_id": run_id, "provider": provider.describe(), "task_digest": digest}
     store.save_run(run_id, saved, status="running")
     store.save_questions(
