@@ -50,22 +50,22 @@ def _frame(answers: list[list[int]], valid: list[list[bool]] | None = None) -> p
     ],
 )
 def test_hand_cases(answers: list[list[int]], expected: dict[str, float]) -> None:
-    res = answer_changes(_frame(answers)).set_index("kind")["share"].to_dict()
+    res = answer_changes(_frame(answers)).set_index("change")["share"].to_dict()
     assert res == expected
 
 
 def test_invalid_policy() -> None:
     df = _frame([[1, 1], [1, 1]], valid=[[True, False], [True, True]])
-    assert answer_changes(df).set_index("kind").loc["reseeding", "share"] == 1.0
-    assert answer_changes(df, invalid="ignore").set_index("kind").loc["reseeding", "share"] == 0.0
+    assert answer_changes(df).set_index("change").loc["reseeding", "share"] == 1.0
+    assert answer_changes(df, invalid="ignore").set_index("change").loc["reseeding", "share"] == 0.0
 
 
 def test_simulated_context_stickiness() -> None:
     sticky = simulate_samples(np.full(100, 0.3), np.full(100, 0.5), kind="answers", context_stickiness=1.0, rng=0)
-    res = answer_changes(sticky).set_index("kind")
+    res = answer_changes(sticky).set_index("change")
     assert res.loc["reseeding", "share"] == 0.0 and res.loc["context", "share"] > 0.9
     free = simulate_samples(np.full(100, 0.3), np.full(100, 0.5), kind="answers", rng=0)
-    assert answer_changes(free).set_index("kind").loc["reseeding", "share"] > 0.9
+    assert answer_changes(free).set_index("change").loc["reseeding", "share"] > 0.9
     assert (res["n_questions"] == 100).all()
 
 

@@ -1,12 +1,15 @@
 """Per-question decomposition tables and their aggregation with bootstrap CIs (private helpers).
 
 Every analysis starts from :func:`question_frame`: one row per question answered by one model under one
-budget, with its bias, variance, error, accuracy and mean length on the chosen axis. Aggregates over a set of
-questions use ratios of sums (incoherence = Σ variance / Σ error) with CIs from resampling whole questions.
+budget, with its decomposition kind, bias, variance, error, accuracy and mean length on the chosen axis.
+Aggregates over a set of questions use ratios of sums (incoherence = Σ variance / Σ error) with CIs from
+resampling whole questions. Samples of different decomposition kinds (multiple choice, open-ended
+correctness, unit-test vectors) are never pooled: ``kind`` is always the first grouping column.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,21 +19,29 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from hotmess.analysis.structure import backtracking_markers
-from hotmess.data.frames import scored_samples, to_arrays
+from hotmess.data.frames import to_arrays
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA, DegenerateWarning, bootstrap_ratio_ci, decompose, resample_weights
 
 __all__ = [
+    "ESTIMATORS",
+    "KINDS",
     "LENGTH_AXES",
     "RATIO_METRICS",
     "STATS",
     "UNIT",
+    "LeftOutWarning",
     "aggregate",
+    "boot_weights",
     "check_metric",
     "decompose_frame",
+    "fill_stats",
     "groups_of",
     "question_frame",
+    "resolve_estimator",
+    "sample_kinds",
     "sample_lengths",
+    "scored_frame",
     "weighted_stats",
 ]
 
@@ -40,16 +51,45 @@ LENGTH_AXES = ("output_tokens", "reasoning_tokens", "actions", "backtracking")
 RATIO_METRICS = ("kl", "brier", "hard-kl")
 """Metrics whose incoherence ratio is defined (the 0/1 variance changes sign between questions)."""
 
+ESTIMATORS = ("plugin", "corrected")
+"""``plugin``: the paper's estimates; ``corrected``: KL jackknife / Brier and test-vector n/(n−1) variance."""
+
+KINDS = ("multiple-choice", "open-ended", "test-vector")
+"""Decomposition kinds, analysed separately: options with one correct (KL/Brier/...), open-ended answers scored
+right/wrong (a two-option question, told apart by the store's question metadata), unit-test outcome vectors."""
+
 STATS = ("bias", "variance", "error", "incoherence", "accuracy")
 KEY = ["task", "question_id"]
 UNIT = ["model", "budget", *KEY]
 """A question answered by one model under one budget: the unit every analysis decomposes, whatever ``by`` is."""
 
 
+class LeftOutWarning(DegenerateWarning):
+    """Some questions could not enter an analysis (e.g. one sample under a corrected estimator)."""
+
+
 def check_metric(metric: str) -> None:
     """Raise unless ``metric`` has an incoherence ratio."""
     if metric not in RATIO_METRICS:
         raise ValueError(f"metric: expected one of {', '.join(RATIO_METRICS)}, got {metric!r}")
+
+
+def resolve_estimator(estimator: str | None, metric: str, *, unbiased: bool = False, jackknife: bool = False) -> str:
+    """The estimator to use: ``estimator``, or ``corrected`` when the older ``unbiased``/``jackknife`` flags ask.
+
+    Examples
+    --------
+    >>> resolve_estimator(None, "brier", unbiased=True), resolve_estimator("plugin", "kl")
+    ('corrected', 'plugin')
+    """
+    est = estimator or ("corrected" if unbiased or jackknife else "plugin")
+    if est not in ESTIMATORS:
+        raise ValueError(f"estimator: expected one of {', '.join(ESTIMATORS)}, got {est!r}")
+    if est == "corrected" and metric not in ("kl", "brier"):
+        raise ValueError(
+            f"estimator: 'corrected' is defined for kl (jackknife) and brier (n/(n−1)), not for {metric!r}"
+        )
+    return est
 
 
 def check_by(by: Sequence[str]) -> list[str]:
@@ -59,6 +99,56 @@ def check_by(by: Sequence[str]) -> list[str]:
     if bad:
         raise ValueError(f"by: expected columns among model, budget, task, got {bad}")
     return out
+
+
+def _present(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def sample_kinds(df: pd.DataFrame) -> pd.Series:
+    """Decomposition kind of each row (see :data:`KINDS`); NA for rows no decomposition can score.
+
+    A row with ``test_outcomes`` is a test vector; one with options and a correct option is multiple choice,
+    or open-ended when ``df.attrs["question_kinds"]`` (set by :meth:`hotmess.data.RunStore.samples` from the
+    questions table) marks its question so.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"task": "t", "question_id": ["a", "b", "c"], "n_options": [4, 0, 0],
+    ...                    "correct": [1, -1, -1], "test_outcomes": [None, [1, 0], None]})
+    >>> sample_kinds(df).tolist()
+    ['multiple-choice', 'test-vector', None]
+    """
+    tests = df["test_outcomes"].map(_present).to_numpy(bool) if "test_outcomes" in df else np.zeros(len(df), bool)
+    choice = ((df["correct"] >= 0) & (df["n_options"] >= 2)).to_numpy(bool)
+    kinds = pd.Series(np.where(tests, "test-vector", np.where(choice, "multiple-choice", None)), index=df.index)
+    marked = df.attrs.get("question_kinds") or {}
+    open_keys = {k for k, v in marked.items() if v == "open-ended"}
+    if open_keys and choice.any():
+        keys = pd.Series(list(zip(df["task"].astype(str), df["question_id"].astype(str), strict=True)), index=df.index)
+        kinds[choice & ~tests & keys.isin(open_keys).to_numpy()] = "open-ended"
+    return kinds.astype(object).where(kinds.notna(), None)
+
+
+def scored_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows that a decomposition scores (no error rows, a known kind), with their kind in ``_kind``."""
+    kinds = sample_kinds(df)
+    keep = kinds.notna().to_numpy().copy()
+    if "error" in df:
+        keep &= df["error"].isna().to_numpy()
+    out = df[keep]
+    return out.assign(_kind=kinds[keep].to_numpy())
+
+
+def require_scored(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scored_frame`, raising the one-line error when nothing is left."""
+    scored = scored_frame(df)
+    if scored.empty:
+        raise InputError(
+            "no scorable samples: every row is an error row, or has neither a correct option nor test outcomes",
+            hint="check the input file (docs/data.md lists the columns each kind needs)",
+        )
+    return scored
 
 
 def sample_lengths(df: pd.DataFrame, axis: str, *, markers: Sequence[str] | None = None) -> pd.Series:
@@ -76,25 +166,68 @@ def sample_lengths(df: pd.DataFrame, axis: str, *, markers: Sequence[str] | None
     return pd.to_numeric(df[axis], errors="coerce").astype(float)
 
 
-def decompose_frame(
-    frame: pd.DataFrame, metric: str, *, delta: float = DEFAULT_DELTA, unbiased: bool = False
-) -> pd.DataFrame:
-    """Per-unit bias, variance, error, accuracy of scored samples (keyed by :data:`UNIT`: model, budget, question).
+def _single_sample_units(frame: pd.DataFrame) -> pd.Series:
+    """True for rows of units with one sample only."""
+    return frame.groupby(UNIT, sort=False)[UNIT[0]].transform("size").to_numpy() < 2
 
-    Samples of different models or budgets are never pooled into one question, even within one group.
+
+def decompose_frame(
+    frame: pd.DataFrame, metric: str, *, delta: float = DEFAULT_DELTA, estimator: str = "plugin"
+) -> pd.DataFrame:
+    """Per-unit kind, bias, variance, error, accuracy and sample count of scored rows (from :func:`scored_frame`).
+
+    Units are keyed by :data:`UNIT` (model, budget, question): samples of different models or budgets are never
+    pooled into one question. Test-vector units use the test-vector decomposition whatever ``metric`` says
+    (accuracy = share of runs that pass every test). With ``estimator="corrected"`` units with one sample have
+    no variance estimate: they are left out with a :class:`LeftOutWarning`.
     """
-    arrays, info = to_arrays(frame, question_key=UNIT)
-    # to_arrays may return the key columns unnamed (pandas versions differ); they come first, in key order.
-    info = info.set_axis([*UNIT, *info.columns[len(UNIT) :]], axis=1)
-    d = decompose(arrays, metric, delta=delta, unbiased=unbiased)
-    out = info[UNIT].copy()
-    out["n_samples"] = arrays.n_samples
-    out["n_invalid"] = arrays.n_invalid
-    out["bias"] = d.bias
-    out["variance"] = d.variance
-    out["error"] = d.error
-    out["accuracy"] = arrays.hard_accuracy()
-    return out
+    if "_kind" not in frame:
+        frame = scored_frame(frame)
+    if estimator == "corrected":
+        single = _single_sample_units(frame)
+        if single.any():
+            n_left = frame[single].groupby(UNIT, sort=False).ngroups
+            warnings.warn(
+                f"{n_left} question(s) with a single sample were left out: the corrected estimator needs two",
+                LeftOutWarning,
+                stacklevel=2,
+            )
+            frame = frame[~single]
+    parts = []
+    for kind, part in frame.groupby("_kind", sort=False):
+        if part.empty:
+            continue
+        if kind == "test-vector":
+            from hotmess.analysis.open_ended import test_vectors_by_question
+
+            tv = test_vectors_by_question(part, unbiased=estimator == "corrected")
+            out = tv[UNIT].astype(str)
+            out["n_samples"] = tv["n_runs"].to_numpy()
+            out["n_invalid"] = 0
+            for c in ("bias", "variance", "error"):
+                out[c] = tv[c].to_numpy()
+            out["accuracy"] = tv["resolved"].to_numpy()
+        else:
+            arrays, info = to_arrays(part, question_key=UNIT)
+            # to_arrays may return the key columns unnamed (pandas versions differ); they come first, in key order.
+            info = info.set_axis([*UNIT, *info.columns[len(UNIT) :]], axis=1)
+            opts = {"jackknife": True} if metric == "kl" else {"unbiased": True} if metric == "brier" else {}
+            d = decompose(arrays, metric, delta=delta, **(opts if estimator == "corrected" else {}))
+            out = info[UNIT].copy()
+            out["n_samples"] = arrays.n_samples
+            out["n_invalid"] = arrays.n_invalid
+            out["bias"], out["variance"], out["error"] = d.bias, d.variance, d.error
+            out["accuracy"] = arrays.hard_accuracy()
+        out.insert(0, "kind", str(kind))
+        parts.append(out)
+    if not parts:
+        raise InputError("no question has two samples", hint="the corrected estimator needs ≥ 2 samples per question")
+    order = {k: i for i, k in enumerate(KINDS)}
+    return (
+        pd.concat(parts, ignore_index=True)
+        .sort_values("kind", key=lambda s: s.map(order), kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def question_frame(
@@ -104,35 +237,38 @@ def question_frame(
     axis: str = "output_tokens",
     by: Sequence[str] = ("model", "budget"),
     delta: float = DEFAULT_DELTA,
-    unbiased: bool = False,
+    estimator: str = "plugin",
     markers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per unit (model, budget, question): bias, variance, error, accuracy, samples, mean ``length``.
+    """One row per unit (model, budget, question): kind, bias, variance, error, accuracy, samples, mean ``length``.
 
-    Error rows and non-multiple-choice rows are dropped first; a question's length is the mean over its
+    Error rows and rows no decomposition scores are dropped first; a question's length is the mean over its
     samples with a known length on ``axis`` (NaN if none). ``by`` only says which units are analysed together:
     a question answered by two models is two units, whatever ``by`` is.
     """
     check_metric(metric)
-    by = check_by(by)
-    scored = scored_samples(df)
-    if scored.empty:
-        raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
+    check_by(by)
+    scored = require_scored(df)
     scored = scored.assign(_length=sample_lengths(scored, axis, markers=markers).to_numpy())
-    q = decompose_frame(scored, metric, delta=delta, unbiased=unbiased)
+    q = decompose_frame(scored, metric, delta=delta, estimator=estimator)
     lengths = scored.groupby(UNIT, sort=False)["_length"].mean().rename("length").reset_index()
     lengths[UNIT] = lengths[UNIT].astype(str)
     return q.merge(lengths, on=UNIT, how="left")
 
 
 def groups_of(q: pd.DataFrame, by: Sequence[str]) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
-    """Iterate ``(labels, rows)`` over the groups of a question frame (one group when ``by`` is empty)."""
-    if not by:
+    """Iterate ``(labels, rows)`` over the groups of a question frame; ``kind`` always leads when present."""
+    cols = list(dict.fromkeys(["kind", *by])) if "kind" in q.columns else list(by)
+    if not cols:
         yield {}, q
         return
-    for keys, frame in q.groupby(list(by), sort=True):
+    order = {k: i for i, k in enumerate(KINDS)}
+    groups = list(q.groupby(cols, sort=True))
+    if "kind" in cols:
+        groups.sort(key=lambda kv: order.get(kv[0][0] if isinstance(kv[0], tuple) else kv[0], len(order)))
+    for keys, frame in groups:
         labels = keys if isinstance(keys, tuple) else (keys,)
-        yield dict(zip(by, (str(k) for k in labels), strict=True)), frame
+        yield dict(zip(cols, (str(k) for k in labels), strict=True)), frame
 
 
 def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> float:
@@ -175,14 +311,32 @@ def aggregate(
     return row
 
 
-def weighted_stats(
-    W: NDArray[np.float64], q: pd.DataFrame, members: NDArray[np.bool_]
-) -> dict[str, NDArray[np.float64]]:
-    """Bootstrap replicates of per-cell stats: ``W`` (B, Q) resample counts, ``members`` (Q, K) cell masks.
+def boot_weights(n: int, n_boot: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """``(1 + n_boot, n)`` question weights: row 0 is the point estimate (all ones), then bootstrap counts.
 
-    Returns name → (B, K) arrays for bias, variance, error, incoherence, accuracy and length (weighted mean).
+    Every analysis that resamples questions uses these rows, so the point estimate and its replicates come out
+    of one :func:`weighted_stats` call, and two things measured on the same questions (two halves, two models)
+    share the draws (a paired bootstrap).
+
+    Examples
+    --------
+    >>> W = boot_weights(4, 3, np.random.default_rng(0))
+    >>> W.shape, W[0].tolist(), W.sum(axis=1).tolist()
+    ((4, 4), [1.0, 1.0, 1.0, 1.0], [4.0, 4.0, 4.0, 4.0])
     """
-    Mk = members.astype(np.float64)
+    ones = np.ones((1, n))
+    return np.vstack([ones, resample_weights(n, n_boot, rng)]) if n_boot > 0 else ones
+
+
+def weighted_stats(
+    W: NDArray[np.float64], q: pd.DataFrame, members: NDArray[np.bool_] | None = None
+) -> dict[str, NDArray[np.float64]]:
+    """Per-cell stats under question weights: ``W`` (B, Q) (see :func:`boot_weights`), ``members`` (Q, K) masks.
+
+    Returns name → (B, K) arrays for bias, variance, error, incoherence (ratio of weighted sums), accuracy and
+    length (weighted mean of the finite lengths). ``members`` defaults to one cell holding every question.
+    """
+    Mk = np.ones((len(q), 1)) if members is None else members.astype(np.float64)
     n = W @ Mk  # (B, K)
     out: dict[str, NDArray[np.float64]] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -196,9 +350,20 @@ def weighted_stats(
     return out
 
 
-def bootstrap_weights(n: int, n_boot: int, rng: np.random.Generator) -> NDArray[np.float64]:
-    """``(n_boot, n)`` resample counts over ``n`` questions."""
-    return resample_weights(n, n_boot, rng)
+def fill_stats(
+    row: dict[str, Any],
+    stats: dict[str, NDArray[np.float64]],
+    k: int,
+    level: float,
+    names: Sequence[str] = STATS,
+) -> dict[str, Any]:
+    """Put cell ``k``'s point value (row 0) and percentile CI (rows 1…) of each stat into ``row``; returns it."""
+    for s in names:
+        col = stats[s][:, k]
+        row[s] = float(col[0])
+        if col.size > 1:
+            row[f"{s}_low"], row[f"{s}_high"] = interval(col[1:], level)
+    return row
 
 
 def interval(values: NDArray[np.float64], level: float) -> tuple[float, float]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from hotmess.analysis._questions import KEY, aggregate, question_frame
+from hotmess.analysis._questions import KEY, LeftOutWarning, aggregate, question_frame, resolve_estimator
 from hotmess.analysis.overthinking import natural_overthinking
+from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA
 
 __all__ = ["budget_effects", "budget_order"]
@@ -44,8 +46,10 @@ def budget_effects(
     axis: str = "output_tokens",
     common_questions: bool = True,
     delta: float = DEFAULT_DELTA,
+    estimator: str | None = None,
     unbiased: bool = False,
     markers: Sequence[str] | None = None,
+    allow_estimated_lengths: bool = False,
     n_boot: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
@@ -56,8 +60,10 @@ def budget_effects(
     ----------
     df
         Samples in the hotmess schema with a ``budget`` label per sample.
-    metric, axis, delta, unbiased, markers
+    metric, axis, delta, estimator, unbiased, markers
         As in :func:`hotmess.analysis.incoherence_vs_length`.
+    allow_estimated_lengths
+        As in :func:`hotmess.analysis.natural_overthinking`.
     common_questions
         Keep only questions a model answered under every one of its budgets (the same questions, as the
         comparison needs); otherwise each budget uses all its questions.
@@ -67,7 +73,7 @@ def budget_effects(
     Returns
     -------
     DataFrame
-        One row per (model, budget) in :func:`budget_order`, with ``budget_rank`` (0 = smallest), the
+        One row per (kind, model, budget) in :func:`budget_order`, with ``budget_rank`` (0 = smallest), the
         decomposition with CIs, and ``overthinking_incoherence``/``overthinking_accuracy`` (long − short half
         of :func:`hotmess.analysis.natural_overthinking`, with ``_low``/``_high``).
 
@@ -80,35 +86,42 @@ def budget_effects(
     ['low', 'high']
     """
     gen = np.random.default_rng(rng)
+    est = resolve_estimator(estimator, metric, unbiased=unbiased)
     q = question_frame(
-        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased, markers=markers
+        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, estimator=est, markers=markers
     )
     if common_questions:
-        n_budgets = q.groupby("model")["budget"].transform("nunique")
-        seen = q.groupby(["model", *KEY])["budget"].transform("nunique")
+        n_budgets = q.groupby(["kind", "model"])["budget"].transform("nunique")
+        seen = q.groupby(["kind", "model", *KEY])["budget"].transform("nunique")
         q = q[seen == n_budgets]
-    over = natural_overthinking(
-        df,
-        metric=metric,
-        axis=axis,
-        delta=delta,
-        unbiased=unbiased,
-        markers=markers,
-        n_boot=n_boot,
-        level=level,
-        rng=gen,
-    )
-    over = over[over["half"] == "long − short"] if not over.empty else over
+    try:
+        over = natural_overthinking(
+            df,
+            metric=metric,
+            axis=axis,
+            delta=delta,
+            estimator=est,
+            markers=markers,
+            allow_estimated_lengths=allow_estimated_lengths,
+            n_boot=n_boot,
+            level=level,
+            rng=gen,
+        )
+    except InputError as exc:  # the budgets stand without it; say why the overthinking columns are empty
+        warnings.warn(f"no natural-overthinking columns: {exc}", LeftOutWarning, stacklevel=2)
+        over = pd.DataFrame(columns=["kind", "model", "budget", "half"])
+    over = over[over["half"] == "long − short"].set_index(["kind", "model", "budget"])
     rows = []
-    for model, g in q.groupby("model", sort=True):
+    for (kind, model), g in q.groupby(["kind", "model"], sort=True):
         for rank, budget in enumerate(budget_order(g["budget"].unique().tolist())):
             part = g[g["budget"] == budget]
-            row = {"model": model, "budget": budget, "budget_rank": rank}
+            row = {"kind": kind, "model": model, "budget": budget, "budget_rank": rank}
             row |= aggregate(part, n_boot=n_boot, level=level, rng=gen, extra=("length",))
-            o = over[(over["model"] == model) & (over["budget"] == budget)] if not over.empty else over
+            key = (kind, model, budget)
             for stat in ("incoherence", "accuracy"):
                 for suffix in ("", "_low", "_high"):
                     col = f"{stat}{suffix}"
-                    row[f"overthinking_{col}"] = float(o[col].iloc[0]) if len(o) and col in o else float("nan")
+                    found = key in over.index and col in over.columns
+                    row[f"overthinking_{col}"] = float(over.loc[key, col]) if found else float("nan")
             rows.append(row)
     return pd.DataFrame(rows)

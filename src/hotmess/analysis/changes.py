@@ -7,21 +7,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hotmess.analysis._questions import UNIT, check_by
+from hotmess.analysis._questions import UNIT, check_by, scored_frame
 from hotmess.analysis.structure import _wilson
-from hotmess.data.frames import scored_samples
 from hotmess.errors import InputError
 
 __all__ = ["CHANGE_KINDS", "answer_changes"]
 
 CHANGE_KINDS = ("reseeding", "context", "both")
-"""``reseeding``: same context, another sample; ``context``: one sample index across contexts; ``both``: any two."""
+"""``reseeding``: same context, another sample; ``context``: the contexts' majority answers; ``both``: any two."""
 
 
 def answer_changes(
     df: pd.DataFrame,
     *,
     by: Sequence[str] = ("model", "budget"),
+    context_answer: str = "majority",
     sample_index: int = 0,
     invalid: str = "distinct",
     level: float = 0.95,
@@ -34,8 +34,12 @@ def answer_changes(
         Samples in the hotmess schema (``context_id`` and ``sample_index`` set).
     by
         Columns that define a group.
+    context_answer
+        For ``context``: compare each context's ``"majority"`` answer across contexts (the paper's form; a tie
+        goes to the first answer in sort order), or the answer with ``sample_index``
+        (``"sample"``).
     sample_index
-        For ``context``: compare the answers with this sample index across contexts.
+        The sample compared when ``context_answer="sample"``.
     invalid
         ``"distinct"``: an invalid answer is one more answer value (a format failure is a change);
         ``"ignore"``: invalid samples are left out.
@@ -45,36 +49,48 @@ def answer_changes(
     Returns
     -------
     DataFrame
-        One row per (group, kind) with ``n_questions`` (questions where the comparison is possible: a context
-        with two samples, two contexts with the given sample index, or two samples), ``n_changed``, ``share``
-        and ``share_low``/``share_high``, and ``mean_distinct`` (mean number of distinct answers compared).
+        One row per decomposition ``kind``, group and ``change`` (see :data:`CHANGE_KINDS`) with
+        ``n_questions`` (questions where the comparison is possible: a context with two samples, two contexts,
+        or two samples), ``n_changed``, ``share`` and ``share_low``/``share_high``, and ``mean_distinct``
+        (mean number of distinct answers compared).
 
     Examples
     --------
     >>> df = pd.DataFrame({"model": "m", "budget": "", "task": "t", "question_id": "q", "n_options": 4,
     ...                    "correct": 0, "error": None, "context_id": [0, 0, 1, 1],
     ...                    "sample_index": [0, 1, 0, 1], "answer": [1, 1, 2, 2], "valid": True})
-    >>> answer_changes(df)[["kind", "share"]].values.tolist()
+    >>> answer_changes(df)[["change", "share"]].values.tolist()
     [['reseeding', 0.0], ['context', 1.0], ['both', 1.0]]
     """
     by = check_by(by)
     if invalid not in ("distinct", "ignore"):
         raise ValueError(f"invalid: expected 'distinct' or 'ignore', got {invalid!r}")
-    s = scored_samples(df)
+    if context_answer not in ("majority", "sample"):
+        raise ValueError(f"context_answer: expected 'majority' or 'sample', got {context_answer!r}")
+    s = scored_frame(df)
     if invalid == "ignore":
-        s = s[s["valid"].astype(bool)]
+        s = s[s["valid"].astype(bool) | (s["_kind"] == "test-vector")]
     if s.empty:
         raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
-    s = s.assign(_ans=np.where(s["valid"].astype(bool), s["answer"].astype(np.int64), -1))
-    qkey = list(dict.fromkeys([*by, *UNIT]))  # a question of one model under one budget, never pooled
+    # The answer compared: the option (−1 invalid), or for a test vector the whole outcome vector.
+    tests = (s["_kind"] == "test-vector").to_numpy()
+    ans = np.where(s["valid"].astype(bool), s["answer"], -1).astype(object)
+    if tests.any():
+        ans[tests] = [str(tuple(v)) for v in s.loc[tests, "test_outcomes"]]
+    s = s.assign(_ans=[str(a) for a in ans], kind=s["_kind"])
+    qkey = list(dict.fromkeys(["kind", *by, *UNIT]))  # a question of one model under one budget, never pooled
     # Reseeding: per (question, context) with ≥2 samples, do the answers differ?
     per_ctx = s.groupby([*qkey, "context_id"], sort=False)["_ans"].agg(["nunique", "size"])
     per_ctx = per_ctx[per_ctx["size"] >= 2]
     reseed = per_ctx.groupby(level=qkey, sort=False)["nunique"].agg(
         changed=lambda x: bool((x > 1).any()), distinct="mean"
     )
-    # Context: the given sample index across contexts (≥2 contexts).
-    one = s[s["sample_index"] == sample_index]
+    # Context: each context's majority answer (or one sample index) across contexts (≥2 contexts).
+    if context_answer == "majority":
+        one = s.groupby([*qkey, "context_id"], sort=False)["_ans"].agg(lambda x: x.mode().iloc[0])
+        one = one.reset_index()
+    else:
+        one = s[s["sample_index"] == sample_index]
     ctx = one.groupby(qkey, sort=False)["_ans"].agg(["nunique", "size"])
     ctx = ctx[ctx["size"] >= 2].rename(columns={"nunique": "distinct"})
     ctx["changed"] = ctx["distinct"] > 1
@@ -83,10 +99,11 @@ def answer_changes(
     allq = allq[allq["size"] >= 2].rename(columns={"nunique": "distinct"})
     allq["changed"] = allq["distinct"] > 1
     rows = []
-    groups = s[by].drop_duplicates().sort_values(by).itertuples(index=False, name=None) if by else [()]
+    cols = ["kind", *by]
+    groups = s[cols].drop_duplicates().sort_values(cols).itertuples(index=False, name=None)
     for labels in groups:
-        lab = dict(zip(by, (str(x) for x in labels), strict=True))
-        for kind, tab in (("reseeding", reseed), ("context", ctx), ("both", allq)):
+        lab = dict(zip(cols, (str(x) for x in labels), strict=True))
+        for change, tab in (("reseeding", reseed), ("context", ctx), ("both", allq)):
             part = tab
             for col, val in lab.items():
                 part = part[part.index.get_level_values(col).astype(str) == val]
@@ -96,7 +113,7 @@ def answer_changes(
             rows.append(
                 {
                     **lab,
-                    "kind": kind,
+                    "change": change,
                     "n_questions": n,
                     "n_changed": k,
                     "share": k / n if n else float("nan"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,10 +10,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from hotmess.analysis._questions import STATS, UNIT, bootstrap_weights, check_by, groups_of, interval, weighted_stats
+from hotmess.analysis._questions import (
+    STATS,
+    UNIT,
+    LeftOutWarning,
+    boot_weights,
+    check_by,
+    fill_stats,
+    groups_of,
+    interval,
+    require_scored,
+    resolve_estimator,
+    weighted_stats,
+)
 from hotmess.analysis.fits import fit_power_law, slopes
-from hotmess.data.frames import scored_samples, to_arrays
-from hotmess.errors import InputError
+from hotmess.data.frames import to_arrays
 from hotmess.metrics import DEFAULT_DELTA, SampleArrays, brier_decomposition, kl_decomposition
 
 __all__ = ["EnsembleAnalysis", "ensemble_analysis", "ensemble_probs"]
@@ -89,6 +101,7 @@ def ensemble_analysis(
     metrics: Sequence[str] = ("kl", "brier"),
     by: Sequence[str] = ("model", "budget"),
     delta: float = DEFAULT_DELTA,
+    estimator: str = "plugin",
     unbiased: bool = False,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -112,8 +125,12 @@ def ensemble_analysis(
         arithmetic mean of its members' probability vectors (invalid members count as uniform).
     by
         Columns that define a group.
-    delta, unbiased
-        Options of the decompositions.
+    delta
+        KL smoothing δ.
+    estimator, unbiased
+        ``"plugin"`` (default) or ``"corrected"`` variance across the ensembles of one size (KL jackknife,
+        Brier n/(n−1)); ``unbiased=True`` is the older spelling. Every size has the same number of ensembles,
+        so the plug-in slope is not biased by it.
     n_boot, level, rng
         ``rng`` also draws which samples form the ensembles.
 
@@ -137,12 +154,21 @@ def ensemble_analysis(
             f"n_ensembles: expected at least 2 (the variance is measured across ensembles), got {n_ensembles}"
         )
     by = check_by(by)
+    est = "corrected" if unbiased else estimator
+    for m in metrics:
+        resolve_estimator(est, m)
     gen = np.random.default_rng(rng)
-    scored = scored_samples(df)
-    if scored.empty:
-        raise InputError("no scorable samples", hint="every row is an error row or has no correct option")
+    scored = require_scored(df)
+    tests = scored["_kind"] == "test-vector"
+    if tests.any():
+        warnings.warn(
+            f"{int(tests.sum())} test-vector sample(s) were left out: ensembling averages answer probabilities",
+            LeftOutWarning,
+            stacklevel=2,
+        )
+        scored = scored[~tests]
     rows, fit_rows = [], []
-    for labels, frame in groups_of(scored, by):
+    for labels, frame in groups_of(scored.rename(columns={"_kind": "kind"}), by):
         arrays, _ = to_arrays(frame, question_key=UNIT)
         smin = int(arrays.n_samples.min())
         n_ens = n_ensembles or min(10, max(2, smin // 4))
@@ -154,25 +180,25 @@ def ensemble_analysis(
         for e in use:
             probs, acc = ensemble_probs(arrays, e, n_ens, gen)
             per_size.append((e, probs, acc))
-        W = np.vstack([np.ones((1, Q)), bootstrap_weights(Q, n_boot, gen)]) if n_boot > 0 else np.ones((1, Q))
+        W = boot_weights(Q, n_boot, gen)
         for metric in metrics:
             reps: dict[str, list[NDArray[np.float64]]] = {s: [] for s in STATS}
             for e, probs, acc in per_size:
+                corrected = est == "corrected"
                 if metric == "brier":
-                    d = brier_decomposition(probs, arrays.targets, n_options=arrays.n_options, unbiased=unbiased)
+                    d = brier_decomposition(probs, arrays.targets, n_options=arrays.n_options, unbiased=corrected)
                 else:
-                    d = kl_decomposition(probs, arrays.targets, n_options=arrays.n_options, delta=delta)
+                    d = kl_decomposition(
+                        probs, arrays.targets, n_options=arrays.n_options, delta=delta, jackknife=corrected
+                    )
                 q = pd.DataFrame(
                     {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": acc, "n_samples": 1}
                 )
-                st = weighted_stats(W, q, np.ones((Q, 1), dtype=bool))
+                st = weighted_stats(W, q)
                 row = {**labels, "metric": metric, "size": e, "n_ensembles": n_ens, "n_questions": Q}
+                rows.append(fill_stats(row, st, 0, level, STATS))
                 for s in STATS:
-                    row[s] = float(st[s][0, 0])
                     reps[s].append(st[s][:, 0])
-                    if n_boot > 0:
-                        row[f"{s}_low"], row[f"{s}_high"] = interval(st[s][1:, 0], level)
-                rows.append(row)
             E = np.array(use, dtype=np.float64)
             fit = fit_power_law(E, np.array([r[0] for r in reps["variance"]]))
             frow = {**labels, "metric": metric, "n_sizes": len(use), "variance_r2": fit.r2}

@@ -11,10 +11,12 @@ import pandas as pd
 from hotmess.analysis._questions import (
     KEY,
     STATS,
-    bootstrap_weights,
+    boot_weights,
+    fill_stats,
     groups_of,
     interval,
     question_frame,
+    resolve_estimator,
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, slopes
@@ -80,6 +82,7 @@ def incoherence_vs_length(
     reference_model: str | None = None,
     by: Sequence[str] = ("model", "budget"),
     delta: float = DEFAULT_DELTA,
+    estimator: str | None = None,
     unbiased: bool = False,
     markers: Sequence[str] | None = None,
     n_boot: int = 1000,
@@ -104,8 +107,11 @@ def incoherence_vs_length(
         dropped); the default buckets each group by its own lengths.
     by
         Columns that define a group (one curve and one fit per group).
-    delta, unbiased
-        Options of the decomposition.
+    delta
+        KL smoothing δ.
+    estimator
+        ``"plugin"`` (default, the paper's) or ``"corrected"`` (KL jackknife, Brier and test-vector n/(n−1));
+        ``unbiased=True`` is the older spelling of ``"corrected"``.
     markers
         Marker words for ``axis="backtracking"``.
     n_boot, level, rng
@@ -135,7 +141,8 @@ def incoherence_vs_length(
     if n_buckets < 1:
         raise ValueError(f"n_buckets: expected a positive integer, got {n_buckets}")
     gen = np.random.default_rng(rng)
-    q = question_frame(df, metric=metric, axis=axis, by=by, delta=delta, unbiased=unbiased, markers=markers)
+    est = resolve_estimator(estimator, metric, unbiased=unbiased)
+    q = question_frame(df, metric=metric, axis=axis, by=by, delta=delta, estimator=est, markers=markers)
     if not q["length"].notna().any():
         raise InputError(f"no sample has a value on the length axis {axis!r}", hint="choose another --axis")
     ref_len: pd.Series | None = None
@@ -155,26 +162,21 @@ def incoherence_vs_length(
         b = equal_buckets(g["length"].to_numpy(), n_buckets)
         K = int(b.max()) + 1
         members = b[:, None] == np.arange(K)[None, :]
-        point = weighted_stats(np.ones((1, len(g))), g, members)
-        reps = weighted_stats(bootstrap_weights(len(g), n_boot, gen), g, members) if n_boot > 0 else None
+        st = weighted_stats(boot_weights(len(g), n_boot, gen), g, members)  # row 0: point estimate
         for k in range(K):
             part = g[members[:, k]]
             row = {**labels, "bucket": k, "n_questions": len(part), "n_samples": int(part["n_samples"].sum())}
             row |= {
-                "length": float(point["length"][0, k]),
+                "length": float(st["length"][0, k]),
                 "length_min": float(part["length"].min()),
                 "length_max": float(part["length"].max()),
                 "own_length": float(part["own_length"].mean()),
             }
-            for s in STATS:
-                row[s] = float(point[s][0, k])
-                if reps is not None:
-                    row[f"{s}_low"], row[f"{s}_high"] = interval(reps[s][:, k], level)
-            bucket_rows.append(row)
-        fit = fit_power_law(point["length"][0], point["incoherence"][0])
+            bucket_rows.append(fill_stats(row, st, k, level, STATS))
+        fit = fit_power_law(st["length"][0], st["incoherence"][0])
         frow = {**labels, "alpha": fit.exponent, "prefactor": fit.prefactor, "r2": fit.r2, "n_points": fit.n_points}
-        if reps is not None:
-            frow["alpha_low"], frow["alpha_high"] = interval(slopes(reps["length"], reps["incoherence"]), level)
+        if n_boot > 0:
+            frow["alpha_low"], frow["alpha_high"] = interval(slopes(st["length"][1:], st["incoherence"][1:]), level)
         fit_rows.append(frow)
     return LengthAnalysis(
         buckets=pd.DataFrame(bucket_rows), fits=pd.DataFrame(fit_rows), axis=axis, reference_model=reference_model

@@ -113,8 +113,10 @@ def embedding_variance_by_question(df: pd.DataFrame, *, min_samples: int = 2) ->
     return info[info["n_samples"] >= min_samples].reset_index(drop=True)
 
 
-def test_vectors_by_question(df: pd.DataFrame) -> pd.DataFrame:
+def test_vectors_by_question(df: pd.DataFrame, *, unbiased: bool = False) -> pd.DataFrame:
     """Per-question test-vector decomposition of the samples with ``test_outcomes`` (error rows excluded).
+
+    ``unbiased`` applies the n/(n−1) correction to each task's variance (needs ≥ 2 runs per task).
 
     Returns
     -------
@@ -153,7 +155,7 @@ def test_vectors_by_question(df: pd.DataFrame) -> pd.DataFrame:
         y[q, r, : v.size] = v
         run_mask[q, r] = True
         test_mask[q, : v.size] = True
-    d = _tv_decomposition(y, run_mask=run_mask, test_mask=test_mask)
+    d = _tv_decomposition(y, run_mask=run_mask, test_mask=test_mask, unbiased=unbiased)
     all_pass = (np.where(test_mask[:, None, :], y, 1.0) == 1.0).all(axis=2) & run_mask
     info = pd.DataFrame(list(uniques), columns=UNIT)
     info["n_runs"] = run_mask.sum(axis=1)

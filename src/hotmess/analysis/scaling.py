@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from hotmess.analysis._questions import KEY, STATS, bootstrap_weights, interval, question_frame, weighted_stats
+from hotmess.analysis._questions import (
+    KEY,
+    STATS,
+    boot_weights,
+    fill_stats,
+    interval,
+    question_frame,
+    resolve_estimator,
+    weighted_stats,
+)
 from hotmess.analysis.fits import fit_power_law, param_counts, slopes
 from hotmess.analysis.length import equal_buckets
 from hotmess.errors import InputError
@@ -32,8 +41,11 @@ class ScalingAnalysis:
         variance ∝ N^−α_v, with ``_low``/``_high`` bootstrap CIs and ``_r2``; ``incoherence_slope`` (log-log
         slope of incoherence in N) with CI.
     regression
-        One row per (budget, term) of incoherence = β₀ + β_L·log10(length) + β_N·log10(N) fitted over the
-        cells: ``coef``, ``coef_low``, ``coef_high``, ``r2``, ``n_cells``.
+        One row per (budget, term) of log10(incoherence) = β₀ + β_L·log10(length) + β_N·log10(N) fitted over
+        the cells (the paper's log-log form; cells with zero incoherence are left out): ``coef``, ``coef_low``,
+        ``coef_high``, ``r2`` (on the log scale), ``n_cells``.
+
+    Every table also has a ``kind`` column: samples of different decomposition kinds are analysed apart.
     params
         The parameter count used for each model.
     reference_model
@@ -64,21 +76,25 @@ def difficulty_from_questions(questions: pd.DataFrame, key: str = "difficulty") 
 def _regression(
     L: NDArray[np.float64], N: NDArray[np.float64], Y: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """OLS of each row of Y (R, K) on [1, log10 L, log10 N] (rows of L also (R, K)); coefs (R, 3) and r2 (R,)."""
+    """OLS of log10 of each row of Y (R, K) on [1, log10 L, log10 N] (rows of L also (R, K)); coefs (R, 3), r2 (R,).
+
+    Only cells where Y and L are positive and finite enter (log-log, as the paper fits).
+    """
     R = Y.shape[0]
     coefs = np.full((R, 3), np.nan)
     r2 = np.full(R, np.nan)
     for r in range(R):
-        ok = np.isfinite(Y[r]) & np.isfinite(L[r]) & (L[r] > 0)
+        ok = np.isfinite(Y[r]) & (Y[r] > 0) & np.isfinite(L[r]) & (L[r] > 0)
         if ok.sum() < 4:
             continue
         X = np.column_stack([np.ones(ok.sum()), np.log10(L[r, ok]), np.log10(N[ok])])
-        beta, *_ = np.linalg.lstsq(X, Y[r, ok], rcond=None)
+        y = np.log10(Y[r, ok])
+        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
         if np.linalg.matrix_rank(X) < 3:
             continue
         coefs[r] = beta
-        sst = float(((Y[r, ok] - Y[r, ok].mean()) ** 2).sum())
-        r2[r] = 1.0 - float(((Y[r, ok] - X @ beta) ** 2).sum()) / sst if sst > 0 else np.nan
+        sst = float(((y - y.mean()) ** 2).sum())
+        r2[r] = 1.0 - float(((y - X @ beta) ** 2).sum()) / sst if sst > 0 else np.nan
     return coefs, r2
 
 
@@ -92,6 +108,7 @@ def scaling_analysis(
     metric: str = "kl",
     axis: str = "output_tokens",
     delta: float = DEFAULT_DELTA,
+    estimator: str | None = None,
     unbiased: bool = False,
     markers: Sequence[str] | None = None,
     n_boot: int = 1000,
@@ -114,7 +131,7 @@ def scaling_analysis(
     difficulty
         Alternatively, a table ``task, question_id, difficulty`` (e.g. from
         :func:`difficulty_from_questions`): one group per difficulty level, in sorted order.
-    metric, axis, delta, unbiased, markers
+    metric, axis, delta, estimator, unbiased, markers
         As in :func:`hotmess.analysis.incoherence_vs_length`.
     n_boot, level, rng
         Bootstrap over questions, paired across models: a resampled question brings every model's answers.
@@ -135,8 +152,9 @@ def scaling_analysis(
     (``α = −slope``). Variance falling slower than bias (α_v < α_b) means incoherence grows with scale.
     """
     gen = np.random.default_rng(rng)
+    est = resolve_estimator(estimator, metric, unbiased=unbiased)
     q = question_frame(
-        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, unbiased=unbiased, markers=markers
+        df, metric=metric, axis=axis, by=("model", "budget"), delta=delta, estimator=est, markers=markers
     )
     sizes = param_counts(sorted(q["model"].unique()), params)
     q = q[q["model"].isin(list(sizes))]
@@ -149,7 +167,7 @@ def scaling_analysis(
     if ref not in sizes:
         raise InputError(f"reference model {ref!r} has no parameter count or no samples", hint="check the name")
     cell_rows, fit_rows, reg_rows = [], [], []
-    for budget, qb in q.groupby("budget", sort=True):
+    for (kind, budget), qb in q.groupby(["kind", "budget"], sort=True):
         models = sorted(set(qb["model"]), key=lambda m: sizes[m])
         if len(models) < 2:
             continue
@@ -172,7 +190,7 @@ def scaling_analysis(
             group = equal_buckets(wide[ref].loc[common, "length"].to_numpy(), n_groups)
             names = [str(g) for g in range(int(group.max()) + 1)]
         Qc = len(common)
-        W = np.vstack([np.ones((1, Qc)), bootstrap_weights(Qc, n_boot, gen)]) if n_boot > 0 else np.ones((1, Qc))
+        W = boot_weights(Qc, n_boot, gen)
         G = len(names)
         members = group[:, None] == np.arange(G)[None, :]
         N = np.array([sizes[m] for m in models])
@@ -180,14 +198,12 @@ def scaling_analysis(
         for gi, name in enumerate(names):
             for m in models:
                 st = stats[m]
-                row = {"budget": budget, "group": gi, "group_label": name, "model": m, "params": sizes[m]}
-                row |= {"n_questions": int(members[:, gi].sum()), "length": float(st["length"][0, gi])}
-                for s in STATS:
-                    row[s] = float(st[s][0, gi])
-                    if n_boot > 0:
-                        row[f"{s}_low"], row[f"{s}_high"] = interval(st[s][1:, gi], level)
-                cell_rows.append(row)
-            frow: dict[str, object] = {"budget": budget, "group": gi, "group_label": name, "n_models": len(models)}
+                row = {"kind": kind, "budget": budget, "group": gi, "group_label": name, "model": m}
+                row |= {"params": sizes[m], "n_questions": int(members[:, gi].sum())}
+                row["length"] = float(st["length"][0, gi])
+                cell_rows.append(fill_stats(row, st, gi, level, STATS))
+            frow: dict[str, object] = {"kind": kind, "budget": budget, "group": gi, "group_label": name}
+            frow["n_models"] = len(models)
             for s, sign, col in (("bias", -1, "bias_exponent"), ("variance", -1, "variance_exponent")):
                 Y = np.column_stack([stats[m][s][:, gi] for m in models])  # (1 + B, M)
                 fit = fit_power_law(N, Y[0])
@@ -207,8 +223,8 @@ def scaling_analysis(
         Nc = np.repeat(N, G)
         coefs, r2 = _regression(Lc, Nc, Yc)
         for j, term in enumerate(("intercept", "log10_length", "log10_params")):
-            row = {"budget": budget, "term": term, "coef": float(coefs[0, j]), "r2": float(r2[0])}
-            row["n_cells"] = int(np.isfinite(Yc[0]).sum())
+            row = {"kind": kind, "budget": budget, "term": term, "coef": float(coefs[0, j]), "r2": float(r2[0])}
+            row["n_cells"] = int((np.isfinite(Yc[0]) & (Yc[0] > 0)).sum())
             if n_boot > 0:
                 row["coef_low"], row["coef_high"] = interval(coefs[1:, j], level)
             reg_rows.append(row)

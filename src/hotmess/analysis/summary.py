@@ -10,11 +10,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hotmess.data.frames import scored_samples, to_arrays
+from hotmess.analysis._questions import KINDS, require_scored, resolve_estimator
+from hotmess.data.frames import to_arrays
 from hotmess.data.io import collapse_duplicate_samples, normalize_samples
 from hotmess.data.schema import COLUMNS
 from hotmess.errors import InputError
-from hotmess.metrics import DEFAULT_DELTA, Summary, summarize
+from hotmess.metrics import (
+    DEFAULT_DELTA,
+    MIN_RECOMMENDED_SAMPLES,
+    DegenerateWarning,
+    FewSamplesWarning,
+    Interval,
+    Summary,
+    bootstrap_ratio_ci,
+    summarize,
+)
 
 __all__ = ["GROUP_COLUMNS", "QUESTION_UNIT", "TableSummary", "summarize_samples"]
 
@@ -27,35 +37,111 @@ QUESTION_UNIT = ["model", "budget", "task", "question_id"]
 
 @dataclass(frozen=True)
 class TableSummary:
-    """Results of :func:`summarize_samples`: the overall summary and one per group."""
+    """Results of :func:`summarize_samples`: one overall summary per decomposition kind, and one per group.
+
+    ``kinds`` lists ``(kind, summary)`` for every decomposition kind present (see
+    :data:`hotmess.analysis.KINDS`), never pooled; ``overall`` is the first of them (the only one in a store of
+    one kind). When several kinds are present each group's labels start with its ``kind``.
+    """
 
     overall: Summary
     groups: list[tuple[dict[str, str], Summary]] = field(default_factory=list)
     n_error_rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    kinds: list[tuple[str, Summary]] = field(default_factory=list)
+    rows_by_kind: dict[str, int] = field(default_factory=dict)
+    """Scored rows per decomposition kind, plus ``"not scored"`` for rows no decomposition applies to."""
+
+    @property
+    def mixed(self) -> bool:
+        """Whether samples of several decomposition kinds were analysed (separately)."""
+        return len(self.kinds) > 1
+
+    def overalls(self) -> list[tuple[dict[str, str], Summary]]:
+        """``(labels, summary)`` of each kind's overall summary (labels empty for a single kind)."""
+        if not self.kinds:
+            return [({}, self.overall)]
+        return [({"kind": k} if self.mixed else {}, s) for k, s in self.kinds]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready results: ``overall``, ``groups`` (each with its group labels), options, warnings."""
+        """JSON-ready results: ``overall`` (first kind), ``kinds``, ``groups`` (with labels), warnings."""
         return {
             "metric": self.overall.metric,
             "overall": self.overall.to_dict(),
+            "kinds": [{"kind": k, "n_rows": self.rows_by_kind.get(k, 0), **s.to_dict()} for k, s in self.kinds],
+            "rows_by_kind": self.rows_by_kind,
             "groups": [{**labels, **s.to_dict()} for labels, s in self.groups],
             "n_error_rows": self.n_error_rows,
             "warnings": self.warnings,
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per summary (``group == "overall"`` first) with CI bounds as ``<name>_low/_high``."""
+        """One row per summary (the overall row of each kind first) with CI bounds as ``<name>_low/_high``."""
         rows = []
-        for labels, s in [({}, self.overall), *self.groups]:
+        overall = [({**lab, "_overall": "1"}, s) for lab, s in self.overalls()]
+        for labels, s in [*overall, *self.groups]:
+            labels = dict(labels)
+            is_overall = labels.pop("_overall", None) is not None
             d = s.to_dict()
             ci = d.pop("ci")
             d.pop("options")
-            row = {"group": "overall" if not labels else "/".join(labels.values()), **labels, **d}
+            if is_overall:
+                name = "overall" + (f" · {labels['kind']}" if "kind" in labels else "")
+            else:
+                name = "/".join(labels.values())
+            row = {"group": name, **labels, **d}
             for k, (lo, hi) in ci.items():
                 row[f"{k}_low"], row[f"{k}_high"] = lo, hi
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+def _tests_summary(
+    frame: pd.DataFrame, *, estimator: str, n_boot: int, level: float, ci_method: str, rng: Any
+) -> Summary:
+    """The :class:`~hotmess.metrics.Summary` of test-vector samples (accuracy = share of runs passing every test)."""
+    from hotmess.analysis.open_ended import test_vectors_by_question
+
+    pq = test_vectors_by_question(frame, unbiased=estimator == "corrected")
+    n = pq["n_runs"].to_numpy()
+    if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
+        warnings.warn(
+            f"some tasks have only {int(n.min())} runs; estimates stabilise around {MIN_RECOMMENDED_SAMPLES}",
+            FewSamplesWarning,
+            stacklevel=2,
+        )
+    v, e = pq["variance"].to_numpy(float), pq["error"].to_numpy(float)
+    total = float(e.sum())
+    inco = float(v.sum()) / total if total > 0 else float("nan")
+    ci: dict[str, Interval] = {}
+    if n_boot > 0:
+        nums = {k: pq[k].to_numpy(float) for k in ("bias", "variance", "error")}
+        nums |= {"accuracy": pq["resolved"].to_numpy(float), "incoherence": v}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateWarning)
+            ci = bootstrap_ratio_ci(
+                nums,
+                {"incoherence": e},
+                n_boot=n_boot,
+                level=level,
+                method=ci_method,
+                rng=rng,  # type: ignore[arg-type]
+            )
+    return Summary(
+        metric="test-vector",
+        n_questions=len(pq),
+        n_samples=int(n.sum()),
+        n_invalid=0,
+        bias=float(pq["bias"].mean()),
+        variance=float(v.mean()),
+        error=float(e.mean()),
+        incoherence=inco,
+        accuracy=float(pq["resolved"].mean()),
+        expected_accuracy=float("nan"),
+        min_samples=int(n.min()),
+        ci=ci,
+        options={"estimator": estimator, "n_boot": n_boot, "ci_method": ci_method},
+    )
 
 
 def summarize_samples(
@@ -64,6 +150,7 @@ def summarize_samples(
     *,
     by: Sequence[str] | None = None,
     delta: float = DEFAULT_DELTA,
+    estimator: str | None = None,
     unbiased: bool = False,
     jackknife: bool = False,
     n_boot: int = 1000,
@@ -71,7 +158,7 @@ def summarize_samples(
     ci_method: Literal["percentile", "bca"] = "percentile",
     rng: np.random.Generator | int | None = 0,
 ) -> TableSummary:
-    """Summaries of a samples table (see :mod:`hotmess.data`), overall and grouped.
+    """Summaries of a samples table (see :mod:`hotmess.data`), overall and grouped, per decomposition kind.
 
     Parameters
     ----------
@@ -81,12 +168,17 @@ def summarize_samples(
         does). Samples that several runs hold (same slot and seed) are counted once, with a
         :class:`~hotmess.errors.DuplicateSamplesWarning` that is also listed in the result's ``warnings``.
     metric
-        "kl", "brier", "zero-one" or "hard-kl".
+        "kl", "brier", "zero-one" or "hard-kl" for multiple-choice and open-ended rows; test-vector rows always
+        use the test-vector decomposition. Kinds are summarised separately, never pooled.
     by
         Grouping columns among model, task, budget. Default: every one of them that takes more than one
         value in ``df``.
-    delta, unbiased, jackknife
-        Options of the decompositions (see :mod:`hotmess.metrics`).
+    delta
+        KL smoothing δ.
+    estimator
+        ``"plugin"`` (default, the paper's) or ``"corrected"`` (KL jackknife, Brier and test-vector n/(n−1)
+        variance); questions with one sample are then left out with a note. ``unbiased`` (Brier) and
+        ``jackknife`` (KL) are the older spellings of ``"corrected"``.
     n_boot, level, ci_method, rng
         Bootstrap over questions (``n_boot=0``: no CIs). The default seed 0 makes results reproducible.
 
@@ -103,6 +195,7 @@ def summarize_samples(
         raise InputError(f"cannot group by {', '.join(bad)}", hint=f"choose among {', '.join(GROUP_COLUMNS)}")
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"expected a samples table (a DataFrame), got {type(df).__name__}", hint="see docs/data.md")
+    est = resolve_estimator(estimator, metric, unbiased=unbiased, jackknife=jackknife)
     if any(c not in df.columns for c in COLUMNS):
         df = normalize_samples(df, source="the samples table")
     seen: list[str] = []
@@ -113,40 +206,74 @@ def summarize_samples(
         seen.append(str(w.message))
         warnings.warn(w.message, stacklevel=2)
     n_error = int(df["error"].notna().sum())
-    scored = scored_samples(df)
-    if scored.empty:
-        raise InputError(
-            "no scorable samples: every row is an error row or has no correct option", hint="check the input file"
+    live = df[df["error"].isna()]
+    scored = require_scored(df)
+    counts = scored["_kind"].value_counts()
+    kinds = [k for k in KINDS if k in counts.index]
+    rows_by_kind = {k: int(counts[k]) for k in kinds}
+    n_unscored = len(live) - len(scored)
+    if n_unscored:
+        rows_by_kind["not scored"] = n_unscored
+        seen.append(
+            f"{n_unscored} row(s) have neither a correct option nor test outcomes and were not scored "
+            "(open-ended answers: see `hotmess embed` and docs/open-ended.md)"
+        )
+    if len(kinds) > 1:
+        seen.append(
+            "samples of several decomposition kinds were analysed separately, never pooled: "
+            + ", ".join(f"{k} {n:,} rows" for k, n in rows_by_kind.items() if k in kinds)
         )
     if by is None:
         by = [c for c in GROUP_COLUMNS if scored[c].nunique() > 1]
-    opts: dict[str, Any] = {
-        "delta": delta,
-        "unbiased": unbiased,
-        "jackknife": jackknife,
-        "n_boot": n_boot,
-        "level": level,
-        "ci_method": ci_method,
-    }
+    opts: dict[str, Any] = {"delta": delta, "n_boot": n_boot, "level": level, "ci_method": ci_method}
+    if est == "corrected":
+        opts |= {"jackknife": metric == "kl", "unbiased": metric == "brier"}
 
-    def one(frame: pd.DataFrame, seed: Any) -> Summary:
-        arrays, _ = to_arrays(frame, question_key=QUESTION_UNIT)
+    def note(msg: str) -> None:
+        if msg not in seen:
+            seen.append(msg)
+
+    def one(frame: pd.DataFrame, kind: str, seed: Any) -> Summary:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            s = summarize(arrays, metric, rng=seed, **opts)
+            if est == "corrected":
+                single = frame.groupby(QUESTION_UNIT, sort=False)["question_id"].transform("size") < 2
+                if single.any():
+                    n_left = frame[single].groupby(QUESTION_UNIT).ngroups
+                    note(f"{n_left} question(s) with one sample were left out: the corrected estimator needs two")
+                    frame = frame[~single]
+                    if frame.empty:
+                        raise InputError(
+                            "no question has two samples", hint="the corrected estimator needs ≥ 2 per question"
+                        )
+            if kind == "test-vector":
+                s = _tests_summary(frame, estimator=est, n_boot=n_boot, level=level, ci_method=ci_method, rng=seed)
+            else:
+                arrays, _ = to_arrays(frame, question_key=QUESTION_UNIT)
+                s = summarize(arrays, metric, rng=seed, **opts)
+                s.options["estimator"] = est
         for w in caught:
-            msg = str(w.message)
-            if msg not in seen:
-                seen.append(msg)
+            note(str(w.message))
         return s
 
     gen = np.random.default_rng(rng)
-    overall = one(scored, gen)
+    per_kind: list[tuple[str, Summary]] = []
     groups: list[tuple[dict[str, str], Summary]] = []
-    if by:
-        for keys, frame in scored.groupby(list(by), sort=True):
-            labels = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
-            groups.append(({k: str(v) for k, v in labels.items()}, one(frame, gen)))
+    for kind in kinds:
+        frame = scored[scored["_kind"] == kind]
+        per_kind.append((kind, one(frame, kind, gen)))
+        if by:
+            for keys, part in frame.groupby(list(by), sort=True):
+                labels = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+                labels = {k: str(v) for k, v in labels.items()}
+                groups.append(({"kind": kind, **labels} if len(kinds) > 1 else labels, one(part, kind, gen)))
     if n_error:
         seen.append(f"{n_error} error row(s) (failures that survived retries) were not scored")
-    return TableSummary(overall=overall, groups=groups, n_error_rows=n_error, warnings=seen)
+    return TableSummary(
+        overall=per_kind[0][1],
+        groups=groups,
+        n_error_rows=n_error,
+        warnings=seen,
+        kinds=per_kind,
+        rows_by_kind=rows_by_kind,
+    )

@@ -291,22 +291,22 @@ def plot_answer_changes(table: pd.DataFrame) -> Any:
     with _style():
         fig, (ax,) = _figure(1, width=6.0)
         groups = list(_series(table))
-        kinds = list(dict.fromkeys(table["kind"]))
+        changes = list(dict.fromkeys(table["change"]))
         x = np.arange(len(groups))
-        w = 0.8 / max(len(kinds), 1)
-        for j, kind in enumerate(kinds):
+        w = 0.8 / max(len(changes), 1)
+        for j, change in enumerate(changes):
             vals, errs = [], []
             for _i, _n, g in groups:
-                h = g[g["kind"] == kind]
+                h = g[g["change"] == change]
                 vals.append(float(h["share"].iloc[0]) if len(h) else np.nan)
                 e = _yerr(h, "share") if len(h) else None
                 errs.append(e[:, 0] if e is not None else np.zeros(2))
             ax.bar(
-                x + (j - (len(kinds) - 1) / 2) * w,
+                x + (j - (len(changes) - 1) / 2) * w,
                 vals,
                 width=w * 0.95,
                 color=PALETTE[j],
-                label=kind,
+                label=change,
                 yerr=np.array(errs).T,
                 capsize=3,
             )
