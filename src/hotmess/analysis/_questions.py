@@ -42,6 +42,7 @@ __all__ = [
     "sample_kinds",
     "sample_lengths",
     "scored_frame",
+    "t_interval",
     "weighted_stats",
 ]
 
@@ -356,14 +357,45 @@ def fill_stats(
     k: int,
     level: float,
     names: Sequence[str] = STATS,
+    *,
+    method: str = "percentile",
+    n: int | None = None,
 ) -> dict[str, Any]:
-    """Put cell ``k``'s point value (row 0) and percentile CI (rows 1…) of each stat into ``row``; returns it."""
+    """Put cell ``k``'s point value (row 0) and CI (from rows 1…) of each stat into ``row``; returns it.
+
+    ``method="percentile"`` takes quantiles of the replicates; ``method="t"`` (used for differences between
+    paired groups) is the point value ± Student's t quantile with ``n − 1`` degrees of freedom (``n``
+    questions) times the replicates' standard deviation. On null data the percentile interval of a difference
+    over 30 questions covers 0 too rarely (87.5% at 95%, tests/analysis/test_null_calibration.py); the t interval
+    does not.
+    """
     for s in names:
         col = stats[s][:, k]
         row[s] = float(col[0])
         if col.size > 1:
-            row[f"{s}_low"], row[f"{s}_high"] = interval(col[1:], level)
+            if method == "t":
+                row[f"{s}_low"], row[f"{s}_high"] = t_interval(float(col[0]), col[1:], level, n or col.size)
+            else:
+                row[f"{s}_low"], row[f"{s}_high"] = interval(col[1:], level)
     return row
+
+
+def t_interval(point: float, replicates: NDArray[np.float64], level: float, n: int) -> tuple[float, float]:
+    """``point ± t_{n−1} · sd(replicates)``: a bootstrap-standard-error interval (NaNs when undefined).
+
+    Examples
+    --------
+    >>> lo, hi = t_interval(0.0, np.array([-1.0, 1.0, -1.0, 1.0]), 0.95, 31)
+    >>> round(hi, 3), lo == -hi
+    (2.358, True)
+    """
+    from scipy.stats import t as student_t
+
+    v = replicates[np.isfinite(replicates)]
+    if v.size < 2 or n < 2 or not np.isfinite(point):
+        return float("nan"), float("nan")
+    half = float(student_t.ppf(0.5 + level / 2.0, n - 1)) * float(v.std(ddof=1))
+    return point - half, point + half
 
 
 def interval(values: NDArray[np.float64], level: float) -> tuple[float, float]:

@@ -122,8 +122,10 @@ def natural_overthinking(
     allow_estimated_lengths
         Split on token counts even where they are estimates (see :func:`check_exact_lengths`).
     n_boot, level, rng
-        Paired bootstrap over questions: a question's two halves are drawn together, which gives the CI of
-        the difference. ``rng`` also breaks ties in length.
+        Paired bootstrap over questions: a question's two halves are drawn together. The halves get percentile
+        intervals; the difference gets the paired bootstrap standard error times Student's t quantile (n − 1
+        degrees of freedom, n questions), which keeps its coverage on null data at the nominal rate. ``rng``
+        also breaks ties in length.
 
     Returns
     -------
@@ -186,5 +188,6 @@ def natural_overthinking(
             st = stats[name]
             row = {**labels, "half": name, "n_questions": n, "n_samples": counts[name]}
             row["length"] = float(st["length"][0, 0])
-            rows.append(fill_stats(row, st, 0, level, STATS))
+            method = "t" if name == "long − short" else "percentile"
+            rows.append(fill_stats(row, st, 0, level, STATS, method=method, n=n))
     return pd.DataFrame(rows)

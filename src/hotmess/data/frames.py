@@ -80,9 +80,12 @@ def to_arrays(df: pd.DataFrame, *, question_key: list[str] | None = None) -> tup
         hit = ans_hot >= 0
         probs[codes[hot][hit], pos[hot][hit], ans_hot[hit]] = 1.0
         rows = np.flatnonzero(has_probs)
-        for r in rows:
-            v = np.asarray(df["probs"].iloc[r], dtype=np.float64)
-            probs[codes[r], pos[r], : v.size] = v
+        vectors = df["probs"].to_numpy()[rows]
+        sizes = np.fromiter((len(v) for v in vectors), dtype=np.int64, count=rows.size)
+        for size in np.unique(sizes):  # one block copy per vector length, not one per row
+            pick = sizes == size
+            block = np.asarray(np.stack([np.asarray(v, dtype=np.float64) for v in vectors[pick]]))
+            probs[codes[rows[pick]], pos[rows[pick]], :size] = block
         arrays = SampleArrays.from_probs(probs, targets, n_options=n_options, mask=mask, valid=valid)
     else:
         answers = np.full((Q, S), -1, dtype=np.int64)
