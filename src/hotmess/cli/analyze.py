@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from hotmess.analysis._questions import ESTIMATORS
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data import read_samples
@@ -22,25 +23,39 @@ __all__ = ["register"]
 
 def _table(res: TableSummary) -> Table:
     o = res.overall
-    ratio = o.metric != "zero-one"
+    ratio = o.metric != "zero-one" or res.mixed
     level = next(iter(o.ci.values())).level if o.ci else None
-    t = Table(title=f"hotmess · {o.metric} decomposition", title_justify="left")
+    if res.mixed:
+        metrics = ", ".join(f"{k}: {'squared error' if k == 'test-vector' else s.metric}" for k, s in res.kinds)
+        title = f"hotmess · decomposition per kind ({metrics}), never pooled"
+    else:
+        title = f"hotmess · {o.metric} decomposition"
+    t = Table(title=title, title_justify="left")
     for name in ("group", "questions", "samples", "bias", "variance", "error"):
         t.add_column(name, justify="left" if name == "group" else "right")
     if ratio:
         t.add_column("incoherence" + (f" [{100 * level:g}% CI]" if level else ""), justify="right")
     t.add_column("accuracy", justify="right")
     t.add_column("invalid", justify="right")
-    for labels, s in [({}, o), *res.groups]:
-        name = "overall" if not labels else escape(" / ".join(v or "-" for v in labels.values()))
+    overall = [({**labels, "_overall": ""}, s) for labels, s in res.overalls()]
+    rows = [*overall, *res.groups]
+    for i, (labels, s) in enumerate(rows):
+        labels = dict(labels)
+        is_overall = labels.pop("_overall", None) is not None
+        if is_overall:
+            name = "overall" + (f" · {labels['kind']}" if labels else "")
+        else:
+            name = escape(" / ".join(v or "-" for v in labels.values()))
         row = [name, str(s.n_questions), str(s.n_samples), fmt(s.bias), fmt(s.variance), fmt(s.error)]
         if ratio:
             ci = s.ci.get("incoherence")
-            row.append(fmt(s.incoherence) + (f" [{fmt(ci.low)}, {fmt(ci.high)}]" if ci else ""))
+            inco = fmt(s.incoherence) + (f" [{fmt(ci.low)}, {fmt(ci.high)}]" if ci else "")
+            row.append(inco if s.metric != "zero-one" else "—")
         acc_ci = s.ci.get("accuracy")
         row.append(fmt(s.accuracy) + (f" [{fmt(acc_ci.low)}, {fmt(acc_ci.high)}]" if acc_ci else ""))
         row.append(f"{s.invalid_rate:.1%}")
-        t.add_row(*row, end_section=not labels)
+        last_overall = is_overall and (i + 1 == len(rows) or "_overall" not in rows[i + 1][0])
+        t.add_row(*row, end_section=last_overall)
     return t
 
 
@@ -52,8 +67,13 @@ def analyze(
     ),
     run: str | None = typer.Option(None, "--run", help="Only samples of this run id."),
     delta: float = typer.Option(DEFAULT_DELTA, "--delta", help="KL Laplace smoothing δ."),
-    unbiased: bool = typer.Option(False, "--unbiased", help="Brier: n/(n−1) variance correction."),
-    jackknife: bool = typer.Option(False, "--jackknife", help="KL: jackknife-corrected variance."),
+    estimator: str = typer.Option(
+        "plugin",
+        "--estimator",
+        help="plugin (the paper's) or corrected (KL jackknife, Brier and test-vector n/(n−1) variance).",
+    ),
+    unbiased: bool = typer.Option(False, "--unbiased", help="Same as --estimator corrected."),
+    jackknife: bool = typer.Option(False, "--jackknife", help="Same as --estimator corrected."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
     level: float = typer.Option(0.95, "--ci-level", help="Confidence level."),
     ci_method: str = typer.Option("percentile", "--ci-method", help="percentile or bca."),
@@ -64,6 +84,12 @@ def analyze(
     """Split model error into bias and variance; print incoherence with bootstrap CIs."""
     if metric not in METRICS:
         raise ConfigError(f"unknown metric {metric!r}", hint=f"use one of {', '.join(METRICS)}")
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"unknown estimator {estimator!r}", hint=f"use one of {', '.join(ESTIMATORS)}")
+    if (estimator == "corrected" or unbiased or jackknife) and metric not in ("kl", "brier"):
+        raise ConfigError(
+            f"the corrected estimator is defined for kl and brier, not {metric}", hint="drop --estimator corrected"
+        )
     if ci_method not in ("percentile", "bca"):
         raise ConfigError(f"unknown CI method {ci_method!r}", hint="use percentile or bca")
     if not 0 < level < 1:
@@ -77,7 +103,7 @@ def analyze(
         guard_output(
             out, inputs=[path], what="results", replaces=(".json", ".csv", ".parquet", ".pq"), example="results.json"
         )
-    df = read_samples(path, run_id=run)
+    df = read_samples(path, run_id=run)  # a store's samples carry its question kinds (open-ended) in attrs
     with warnings.catch_warnings(record=True) as caught:  # a note below, not a Python warning
         warnings.simplefilter("always", DuplicateSamplesWarning)
         res = summarize_samples(
@@ -85,8 +111,7 @@ def analyze(
             metric,
             by=groups,
             delta=delta,
-            unbiased=unbiased,
-            jackknife=jackknife,
+            estimator="corrected" if unbiased or jackknife else estimator,
             n_boot=n_boot,
             level=level,
             ci_method=ci_method,  # type: ignore[arg-type]  # checked above
@@ -107,7 +132,7 @@ def analyze(
     console.print(_table(res))
     for w in res.warnings:
         err_console.print(f"[yellow]note:[/] {escape(w)}")
-    if metric == "zero-one":
+    if metric == "zero-one" and not res.mixed:
         err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
     if out is not None:
         err_console.print(f"results written to {out}")
