@@ -32,9 +32,10 @@ BRIER = {
     "variance": (0 + 1 / 2 + 0 + 29 / 48) / 4,
     "error": (0 + 2 / 3 + 2 + 9 / 8) / 4,
 }
-# Hard KL (f_c = share of samples answering c or invalid). q1 (0, 0, 0). q2 f_B = ⅔: (0, ⅓, ⅓).
-# q3 f_C = 1, f_A = 0: (1, 0, 1). q4 f = (2, 2, 2, 3)/6, mode D = target: (0, ½, ½).
-HARD_KL = {"bias": 1 / 4, "variance": (1 / 3 + 1 / 2) / 4, "error": (1 / 3 + 1 + 1 / 2) / 4}
+# Hard KL (f_c = share of samples answering c; an invalid answer is its own class, never correct). q1 (0, 0, 0).
+# q2 f_B = ⅔: (0, ⅓, ⅓). q3 f_C = 1, f_A = 0: (1, 0, 1). q4 f = (1, 1, 1, 2)/6 and f_invalid = 1/6, mode D =
+# target: (0, ⅔, ⅔) — the invalid sample is an error, not agreement with every option.
+HARD_KL = {"bias": 1 / 4, "variance": (1 / 3 + 2 / 3) / 4, "error": (1 / 3 + 1 + 2 / 3) / 4}
 # 0/1. q2 mode B right: (0, ⅓, ⅓); q3 (1, 0, 1); q4 mode D right: VARIANCE = P(≠ D) = 4/6 = ERROR.
 ZERO_ONE = {"bias": 1 / 4, "variance": (1 / 3 + 2 / 3) / 4, "error": (1 / 3 + 1 + 2 / 3) / 4}
 
@@ -89,7 +90,7 @@ def test_analyze_example_brier_by_hand(capsys):
 def test_analyze_example_hard_kl_by_hand(capsys):
     data = analyze_json(capsys, EXAMPLE, "--metric", "hard-kl", "--n-boot", "200")
     _check_overall(data["overall"], HARD_KL)
-    assert data["overall"]["incoherence"] == pytest.approx(5 / 11)
+    assert data["overall"]["incoherence"] == pytest.approx(1 / 2)
 
 
 def test_analyze_example_zero_one_has_no_incoherence(capsys):

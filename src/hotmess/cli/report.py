@@ -85,7 +85,15 @@ def report(
     difficulty: str = typer.Option("length", "--difficulty", help="Scaling groups from 'length' or 'metadata'."),
     survey: Path | None = typer.Option(None, "--survey", help="Rank data: entity, rater, attribute, rank."),
     markers: str = typer.Option(",".join(DEFAULT_MARKERS), "--markers", help="Backtracking marker words."),
-    unbiased: bool = typer.Option(False, "--unbiased", help="Brier: n/(n−1) variance correction."),
+    estimator: str = typer.Option(
+        "plugin", "--estimator", help="plugin (the paper's) or corrected (KL jackknife, Brier n/(n−1))."
+    ),
+    unbiased: bool = typer.Option(False, "--unbiased", help="Same as --estimator corrected."),
+    allow_estimated_lengths: bool = typer.Option(
+        False,
+        "--allow-estimated-lengths",
+        help="Split samples into short/long halves even where per-sample token counts are estimates.",
+    ),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
     level: float = typer.Option(0.95, "--ci-level", help="Confidence level."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstraps and ensemble draws."),
@@ -99,6 +107,10 @@ def report(
         raise ConfigError(
             f"unknown --axis {axis!r}", hint="use output_tokens, reasoning_tokens, actions or backtracking"
         )
+    if estimator not in ("plugin", "corrected"):
+        raise ConfigError(f"unknown estimator {estimator!r}", hint="use plugin or corrected")
+    if (estimator == "corrected" or unbiased) and metric == "hard-kl":
+        raise ConfigError("the corrected estimator is defined for kl and brier, not hard-kl", hint="use plugin")
     if difficulty not in ("length", "metadata"):
         raise ConfigError(f"unknown --difficulty {difficulty!r}", hint="use length or metadata")
     if not 0 < level < 1:
@@ -119,7 +131,8 @@ def report(
         n_boot=n_boot,
         level=level,
         seed=seed,
-        unbiased=unbiased,
+        estimator="corrected" if unbiased else estimator,
+        allow_estimated_lengths=allow_estimated_lengths,
         markers=marker_words,
     )
     rep = make_report(path, out, fmt=fmt, options=options, survey=survey, run=run, title=title)

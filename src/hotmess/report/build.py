@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,10 @@ class ReportOptions:
     """Seed of the bootstraps and of the ensemble draws."""
     delta: float = DEFAULT_DELTA
     """KL smoothing δ."""
-    unbiased: bool = False
-    """Brier n/(n−1) variance correction."""
+    estimator: str = "plugin"
+    """``plugin`` (the paper's) or ``corrected`` (KL jackknife, Brier and test-vector n/(n−1) variance)."""
+    allow_estimated_lengths: bool = False
+    """Split samples into short/long halves even where per-sample token counts are estimates."""
     markers: tuple[str, ...] = an.DEFAULT_MARKERS
     """Backtracking marker words."""
     n_examples: int = 3
@@ -132,10 +135,20 @@ def _fig(opts: ReportOptions, make: Callable[[], Any]) -> bytes | None:
     return to_png(make())
 
 
+def _with_attrs(part: pd.DataFrame, whole: pd.DataFrame) -> pd.DataFrame:
+    part = part.copy()
+    part.attrs.update(whole.attrs)
+    return part
+
+
 def _section(
-    key: str, title: str, body: Callable[[], tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]]
+    key: str,
+    title: str,
+    body: Callable[[], tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]],
+    *,
+    method: str | None = None,
 ) -> Section:
-    method = method_notes.METHODS.get(key, "")
+    method = method_notes.METHODS.get(method or key, "")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -208,18 +221,18 @@ def build_report(
             df.attrs["run_protocols"] = protocols
     data_notes = [str(w.message) for w in caught]
     rng = np.random.default_rng(o.seed)
-    common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "unbiased": o.unbiased}
+    common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "estimator": o.estimator}
     boot: dict[str, Any] = {"n_boot": o.n_boot, "level": o.level}
     sections: list[Section] = []
-    models = sorted(df["model"].unique())
+    Body = tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]
 
-    def overview() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        res = an.summarize_samples(df, o.metric, delta=o.delta, unbiased=o.unbiased, rng=rng, **boot)
+    def overview() -> Body:
+        res = an.summarize_samples(df, o.metric, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
         return {"summary": res.to_frame()}, {}, [*data_notes, *res.warnings]
 
-    def length() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+    def length(d: pd.DataFrame) -> Body:
         res = an.incoherence_vs_length(
-            df,
+            d,
             axis=o.axis,
             n_buckets=o.n_buckets,
             reference_model=o.reference_model,
@@ -234,27 +247,47 @@ def build_report(
             notes.append(f"buckets by the lengths of {o.reference_model}")
         return {"buckets": res.buckets, "fits": res.fits}, {"incoherence_vs_length": fig}, notes
 
-    def overthinking() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        t = an.natural_overthinking(df, axis=o.axis, markers=o.markers, rng=rng, **common, **boot)
-        if t.empty:
-            raise InputError("no question has samples of different lengths", hint="lengths are needed")
-        return {"halves": t}, {"overthinking": _fig(o, lambda: plot.plot_overthinking(t))}, []
+    def overthinking(d: pd.DataFrame) -> Body:
+        t = an.natural_overthinking(
+            d,
+            axis=o.axis,
+            markers=o.markers,
+            allow_estimated_lengths=o.allow_estimated_lengths,
+            rng=rng,
+            **common,
+            **boot,
+        )
+        notes = ["each question's samples are cut at the median into two equal halves (ties at random)"]
+        if o.allow_estimated_lengths and "length_source" in d and (d["length_source"] == "estimated").any():
+            notes.append("some per-sample lengths are estimates (one API total split over several choices)")
+        return {"halves": t}, {"overthinking": _fig(o, lambda: plot.plot_overthinking(t))}, notes
 
-    def budgets() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        if df.groupby("model")["budget"].nunique().max() < 2:
+    def budgets(d: pd.DataFrame) -> Body:
+        if d.groupby("model")["budget"].nunique().max() < 2:
             raise InputError("every model was sampled under one budget only", hint="sample with several --budget")
-        t = an.budget_effects(df, axis=o.axis, markers=o.markers, rng=rng, **common, **boot)
+        t = an.budget_effects(
+            d,
+            axis=o.axis,
+            markers=o.markers,
+            allow_estimated_lengths=o.allow_estimated_lengths,
+            rng=rng,
+            **common,
+            **boot,
+        )
         t = t[t.groupby("model")["budget"].transform("nunique") > 1]
         return {"budgets": t}, {"budgets": _fig(o, lambda: plot.plot_budgets(t))}, []
 
-    def ensembles() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        res = an.ensemble_analysis(df, delta=o.delta, unbiased=o.unbiased, rng=rng, **boot)
+    def ensembles(d: pd.DataFrame) -> Body:
+        if (an.sample_kinds(d) == "test-vector").all():
+            raise InputError("ensembling averages answer probabilities; test-vector runs have none", hint="")
+        res = an.ensemble_analysis(d, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
         if res.table.empty or res.table["size"].nunique() < 2:
             raise InputError("too few samples per question for two ensemble sizes", hint="at least 4 per question")
         fig = _fig(o, lambda: plot.plot_ensembles(res.table, res.fits))
         return {"ensembles": res.table, "fits": res.fits}, {"ensembles": fig}, []
 
-    def scaling() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+    def scaling(d: pd.DataFrame) -> Body:
+        models = sorted(d["model"].unique())
         if len(models) < 2:
             raise InputError("one model only", hint="sample several sizes of one family on the same questions")
         diff = None
@@ -263,7 +296,7 @@ def build_report(
                 raise InputError("no question metadata for difficulty groups", hint="use a run store")
             diff = an.difficulty_from_questions(questions)
         res = an.scaling_analysis(
-            df,
+            d,
             params=o.params,
             reference_model=o.reference_model,
             n_groups=o.n_groups,
@@ -284,19 +317,22 @@ def build_report(
         tables = {"cells": res.cells, "fits": res.fits, "regression": res.regression}
         return tables, {"scaling": fig}, notes
 
-    def changes() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        t = an.answer_changes(df, level=o.level)
-        return {"answer_changes": t}, {"answer_changes": _fig(o, lambda: plot.plot_answer_changes(t))}, []
+    def changes(d: pd.DataFrame) -> Body:
+        t = an.answer_changes(d, level=o.level)
+        notes = ["context: each context's majority answer is compared across contexts"]
+        return {"answer_changes": t}, {"answer_changes": _fig(o, lambda: plot.plot_answer_changes(t))}, notes
 
-    def structure() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
-        inv = an.invalid_rates(df, level=o.level)
-        mk = an.marker_table(df, markers=o.markers)
+    def structure(d: pd.DataFrame) -> Body:
+        if (an.sample_kinds(d) == "test-vector").all():
+            raise InputError("test-vector runs have no answer format that could be invalid", hint="")
+        inv = an.invalid_rates(d, level=o.level)
+        mk = an.marker_table(d, markers=o.markers)
         tables = {"invalid_rates": inv, "markers": mk}
         figures: dict[str, bytes | None] = {"invalid_rates": _fig(o, lambda: plot.plot_invalid_rates(inv))}
         notes = [f"backtracking markers: {', '.join(o.markers)}"]
         if o.axis != "backtracking" and float(mk["markers_per_sample"].max()) > 0:
             res = an.incoherence_vs_length(
-                df, axis="backtracking", n_buckets=o.n_buckets, markers=o.markers, rng=rng, **common, **boot
+                d, axis="backtracking", n_buckets=o.n_buckets, markers=o.markers, rng=rng, **common, **boot
             )
             tables |= {"backtracking_buckets": res.buckets, "backtracking_fits": res.fits}
             figures["backtracking"] = _fig(o, lambda: plot.plot_length(res.buckets, res.fits, axis="backtracking"))
@@ -304,15 +340,19 @@ def build_report(
             notes.append("no backtracking markers in any raw output: no marker axis")
         return tables, figures, notes
 
-    def survey_section() -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+    def survey_section() -> Body:
         if survey is None:
             raise InputError("no survey data given", hint="pass --survey FILE with entity, rater, attribute, rank")
         res = an.survey_analysis(survey)
         fig = _fig(o, lambda: plot.plot_survey(res.ranks, res.correlations))
         return {"ranks": res.ranks, "correlations": res.correlations}, {"survey": fig}, []
 
-    for key, title, body in (
-        ("overview", "Overview", overview),
+    sections.append(_section("overview", "Overview", overview))
+    # One set of sections per decomposition kind: multiple-choice, open-ended and test-vector samples are never
+    # pooled into one number or one figure.
+    kinds = an.sample_kinds(df)
+    present = [k for k in an.KINDS if (kinds == k).any()] or [None]
+    per_kind: tuple[tuple[str, str, Callable[[pd.DataFrame], Body]], ...] = (
         ("length", "Incoherence vs reasoning length", length),
         ("overthinking", "Natural overthinking", overthinking),
         ("budgets", "Reasoning budgets", budgets),
@@ -320,9 +360,15 @@ def build_report(
         ("scaling", "Scaling with model size by difficulty", scaling),
         ("answer_changes", "Answer changes", changes),
         ("structure", "Reasoning structure and invalid formats", structure),
-        ("survey", "Survey: intelligence vs coherence rankings", survey_section),
-    ):
-        sections.append(_section(key, title, body))
+    )
+    for kind in present:
+        part = df if kind is None or len(present) == 1 else _with_attrs(df[(kinds == kind).to_numpy()], df)
+        for key, title, body in per_kind:
+            if len(present) > 1:
+                sections.append(_section(f"{key}__{kind}", f"{title} — {kind}", partial(body, part), method=key))
+            else:
+                sections.append(_section(key, title, partial(body, part)))
+    sections.append(_section("survey", "Survey: intelligence vs coherence rankings", survey_section))
     runs_table = None
     if runs is not None and not runs.empty:
         runs_table = runs.copy()
