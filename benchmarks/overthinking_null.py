@@ -34,9 +34,8 @@ def main(replicates: int = 200) -> None:
                 res = ot.natural_overthinking(_null_question_set(rng), metric=metric, n_boot=0)
                 d.append(float(res.set_index("half").loc["long − short", "incoherence"]))
             v = np.array(d)
-            print(
-                f"{name:26s} {metric:6s} long − short incoherence {v.mean():+.4f} ± {v.std(ddof=1) / np.sqrt(v.size):.4f}"
-            )
+            se = v.std(ddof=1) / np.sqrt(v.size)
+            print(f"{name:26s} {metric:6s} long − short incoherence {v.mean():+.4f} ± {se:.4f}")
     ot.split_at_median = equal
 
 
