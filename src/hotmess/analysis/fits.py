@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,6 +39,17 @@ class PowerLawFit:
     r2: float
     n_points: int
     ci: Interval | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (NaN → None; the interval as ``ci: [low, high]`` when computed)."""
+        out: dict[str, Any] = {
+            k: None if isinstance(v, float) and math.isnan(v) else v
+            for k, v in (("exponent", self.exponent), ("prefactor", self.prefactor), ("r2", self.r2))
+        }
+        out["n_points"] = self.n_points
+        if self.ci is not None:
+            out["ci"] = [self.ci.low, self.ci.high]
+        return out
 
     def predict(self, x: ArrayLike) -> NDArray[np.float64]:
         """``prefactor · x^exponent``."""

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from hotmess._extras import install_hint
+from hotmess.analysis.fits import PowerLawFit
+from hotmess.analysis.fits import fit_power_law as _fit_power_law
 from hotmess.errors import InputError
 from hotmess.metrics import DegenerateWarning, Interval, bootstrap_ratio_ci, embedding_variance
 from hotmess.metrics import test_vector_decomposition as _tv_decomposition
@@ -245,22 +247,8 @@ def summarize_test_vectors(
     )
 
 
-@dataclass(frozen=True)
-class PowerLawFit:
-    """``y ≈ prefactor · x^exponent`` fitted by least squares on log-log axes; ``r2`` in log space."""
-
-    exponent: float
-    prefactor: float
-    r2: float
-    n_points: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (NaN → None)."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.__dict__.items()}
-
-
 def fit_power_law(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> PowerLawFit:
-    """Fit ``y = a · x^α`` on log-log axes, using the points where both are positive and finite.
+    """:func:`hotmess.analysis.fit_power_law`, warning when the fit is undefined.
 
     Fewer than two usable points (or no spread in x) give a NaN fit with a :class:`DegenerateWarning`.
 
@@ -273,21 +261,14 @@ def fit_power_law(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarr
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if xa.shape != ya.shape or xa.ndim != 1:
         raise ValueError(f"x, y: expected two 1-d arrays of one length, got shapes {xa.shape} and {ya.shape}")
-    ok = np.isfinite(xa) & np.isfinite(ya) & (xa > 0) & (ya > 0)
-    lx, ly = np.log(xa[ok]), np.log(ya[ok])
-    n = int(ok.sum())
-    if n < 2 or np.ptp(lx) == 0:
+    fit = _fit_power_law(xa, ya)
+    if math.isnan(fit.exponent):
         warnings.warn(
-            f"power-law fit needs ≥ 2 points with positive, distinct x and positive y (got {n})",
+            f"power-law fit needs ≥ 2 points with positive, distinct x and positive y (got {fit.n_points})",
             DegenerateWarning,
             stacklevel=2,
         )
-        return PowerLawFit(float("nan"), float("nan"), float("nan"), n)
-    slope, intercept = np.polyfit(lx, ly, 1)
-    pred = intercept + slope * lx
-    ss_tot = float(((ly - ly.mean()) ** 2).sum())
-    r2 = 1.0 - float(((ly - pred) ** 2).sum()) / ss_tot if ss_tot > 0 else float("nan")
-    return PowerLawFit(float(slope), float(np.exp(intercept)), r2, n)
+    return fit
 
 
 @dataclass(frozen=True)
