@@ -68,20 +68,31 @@ def brier_question(samples: Sequence[Sequence[float]], target: int, *, unbiased:
     return bias, variance, error
 
 
-def zero_one_question(answers: Sequence[int], target: int, n_options: int) -> tuple[float, float, float, float]:
-    """Domingos 0/1: (bias, variance, error, a). Mode of the mean prediction, ties to the lowest index.
+def zero_one_question(
+    answers: Sequence[int], target: int, n_options: int, samples: Sequence[Sequence[float]] | None = None
+) -> tuple[float, float, float, float]:
+    """Domingos 0/1: (bias, variance, error, a). Main prediction: argmax of the mean prediction, ties lowest.
 
-    Invalid answers (−1) are uniform, so they never move the mode, are never the mode and are never right.
+    Invalid answers (−1) are uniform, so they never move the main prediction, are never it and are never right.
+    With ``samples`` (the probability vectors) and a valid one that is not one-hot, the main prediction is the
+    argmax of their arithmetic mean (entries within 1e-12 of the top tie); otherwise it is the vote mode.
     """
     n = len(answers)
-    counts = [0] * n_options
-    for a in answers:
-        if a >= 0:
-            counts[a] += 1
-    mode = 0
-    for c in range(n_options):
-        if counts[c] > counts[mode]:
-            mode = c
+    soft = samples is not None and any(a >= 0 and max(f) < 1.0 - 1e-12 for a, f in zip(answers, samples, strict=True))
+    if soft:
+        assert samples is not None
+        mean = [sum(f[c] for f in samples) / n for c in range(n_options)]
+        top = max(mean)
+        mode = min(c for c in range(n_options) if mean[c] >= top - 1e-12)
+    else:
+        counts = [0] * n_options
+        for a in answers:
+            if a >= 0:
+                counts[a] += 1
+        mode = 0
+        for c in range(n_options):
+            if counts[c] > counts[mode]:
+                mode = c
     bias = 0.0 if mode == target else 1.0
     variance = sum(1 for a in answers if a != mode) / n
     error = sum(1 for a in answers if a != target) / n
@@ -94,10 +105,15 @@ def zero_one_question(answers: Sequence[int], target: int, n_options: int) -> tu
 
 
 def hard_kl_question(answers: Sequence[int], target: int, n_options: int) -> Triple:
-    """δ→0 limit of KL/(−log δ): f_c = share of samples that do not contradict c (answer c, or invalid)."""
+    """δ→0 limit of KL/(−log δ) with "no answer" as its own outcome that is never correct.
+
+    f_c = share of samples answering option c; f_inv = share invalid; f_mode = max(max_c f_c, f_inv);
+    (BIAS, VARIANCE, ERROR) = (f_mode − f_c*, 1 − f_mode, 1 − f_c*).
+    """
     n = len(answers)
-    f = [sum(1 for a in answers if a == c or a < 0) / n for c in range(n_options)]
-    f_mode = max(f)
+    f = [sum(1 for a in answers if a == c) / n for c in range(n_options)]
+    f_inv = sum(1 for a in answers if a < 0) / n
+    f_mode = max(*f, f_inv)
     return f_mode - f[target], 1.0 - f_mode, 1.0 - f[target]
 
 
@@ -141,8 +157,13 @@ def _answer_lists(answers, mask):
     return [[int(answers[q][s]) for s in range(len(answers[q])) if mask[q][s]] for q in range(len(answers))]
 
 
-def naive_zero_one(answers, targets, mask, n_options):
-    out = [zero_one_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(_answer_lists(answers, mask))]
+def naive_zero_one(answers, targets, mask, n_options, probs=None):
+    lists = _answer_lists(answers, mask)
+    if probs is None:
+        out = [zero_one_question(a, int(targets[q]), int(n_options[q])) for q, a in enumerate(lists)]
+    else:
+        rows = [r for _q, _k, r in _questions(probs, mask, n_options)]
+        out = [zero_one_question(a, int(targets[q]), int(n_options[q]), rows[q]) for q, a in enumerate(lists)]
     return tuple(list(x) for x in zip(*out, strict=True))
 
 

@@ -13,6 +13,7 @@ from hotmess.metrics import (
     apply_limit_hits,
     brier_decomposition,
     continuous_decomposition,
+    decompose,
     embedding_variance,
     hard_kl_decomposition,
     kl_decomposition,
@@ -183,23 +184,95 @@ def test_zero_one_target_beyond_every_answer_needs_no_n_options():
     assert (d.bias[0], d.variance[0], d.error[0]) == (1.0, 0.0, 1.0)
 
 
+def test_zero_one_probability_samples_use_the_argmax_of_the_mean_not_the_mode_of_argmaxes():
+    # Issue 10: samples (.45, .55), (.45, .55), (1, 0), target A. Argmaxes B, B, A → their mode B (bias 1), but
+    # the mean is (1.9/3, 1.1/3) = (.633, .367) → c̄ = A = c*: BIAS 0, VARIANCE = P(c_s ≠ A) = ⅔, a = 1,
+    # ERROR = P(c_s ≠ A) = ⅔.
+    probs = [[[0.45, 0.55], [0.45, 0.55], [1.0, 0.0]]]
+    before = zero_one_decomposition([[B, B, A]], [A])
+    assert before.bias[0] == 1.0
+    d = zero_one_decomposition([[B, B, A]], [A], probs=probs)
+    assert_allclose([d.bias[0], d.variance[0], d.error[0], d.coefficient[0]], [0.0, 2 / 3, 2 / 3, 1.0])
+    arr = SampleArrays.from_probs(probs, [A])
+    assert arr.answers.tolist() == [[B, B, A]]
+    assert_allclose(triple(decompose(arr, "zero-one")), (0.0, 2 / 3, 2 / 3))
+
+
+def test_zero_one_probability_samples_mean_right_mode_wrong_the_other_way():
+    # Samples (.6, .4, 0) ×2 and (0, 0, 1) ×2, target C, C = 3: argmaxes A A C C tie → the votes pick A.
+    # Mean = (.3, .2, .5) → c̄ = C = c*: BIAS 0, VARIANCE = P(c_s ≠ C) = ½ = ERROR, a = 1.
+    # An invalid sample (uniform) added to a copy of the question moves nothing but counts as wrong:
+    # n = 5, VARIANCE = ERROR = 3/5.
+    p = [[0.6, 0.4, 0.0], [0.6, 0.4, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1 / 3] * 3]
+    d = zero_one_decomposition(
+        [[A, A, C, C, -1], [A, A, C, C, -1]], [C, C], probs=[p, p], mask=np.array([[True] * 4 + [False], [True] * 5])
+    )
+    assert_allclose([d.bias, d.variance, d.error, d.coefficient], [[0, 0], [0.5, 0.6], [0.5, 0.6], [1, 1]])
+
+
+def test_zero_one_probability_mean_wrong_uses_the_exact_factor_and_float_ties_go_low():
+    # Samples (.1, .3, x), (.3, x, .1), (x, .1, .3) with x = 1 − .1 − .3 (= .6000000000000001 in floating
+    # point), target B, C = 3. The mean is (⅓, ⅓, ⅓) but its B entry comes out 1 ulp larger, so a plain argmax
+    # says B; within the 1e-12 tolerance it is a three-way tie → c̄ = A ≠ B: BIAS 1.
+    # c_s = C, B, A; VARIANCE = P(c_s ≠ A) = ⅔; P(c_s = B | c_s ≠ A) = ½ → a = −½; ERROR = ⅔ = 1 − ½·⅔.
+    x = 1 - 0.1 - 0.3
+    probs = np.array([[[0.1, 0.3, x], [0.3, x, 0.1], [x, 0.1, 0.3]]])
+    assert np.argmax(probs.mean(axis=1)[0]) == B  # the round-off the tolerance must absorb
+    d = zero_one_decomposition([[C, B, A]], [B], probs=probs)
+    assert_allclose([d.bias[0], d.variance[0], d.error[0], d.coefficient[0]], [1.0, 2 / 3, 2 / 3, -0.5])
+    # Another sample order: the same tie, the same main prediction.
+    d2 = zero_one_decomposition([[A, B, C]], [B], probs=probs[:, ::-1])
+    assert d2.bias[0] == 1.0 and d2.variance[0] == pytest.approx(2 / 3)
+
+
+def test_zero_one_one_hot_probs_keep_the_integer_count_path():
+    # One-hot samples: the probs are ignored for c̄ (vote counts; A B tie → A) and match the answers-only call.
+    answers = [[A, B, -1]]
+    probs = one_hot(answers, 3)
+    d = zero_one_decomposition(answers, [B], probs=probs)
+    e = zero_one_decomposition(answers, [B], n_options=3)
+    assert_allclose([d.bias, d.variance, d.error, d.coefficient], [e.bias, e.variance, e.error, e.coefficient])
+    assert_allclose([d.bias[0], d.variance[0], d.error[0]], [1.0, 2 / 3, 2 / 3])
+
+
 # ------------------------------------------------------------------------------------------------ hard KL
 def test_hard_kl_by_hand_with_invalid():
-    # Samples A B B invalid, target A, C = 3. As δ → 0 a sample adds log δ to every class it contradicts;
-    # invalid (uniform) contradicts none. f_c = share not contradicting c: f_A = 2/4, f_B = 3/4, f_C = 1/4.
-    # BIAS = f_mode − f_A = ¼, VARIANCE = 1 − f_mode = ¼, ERROR = 1 − f_A = ½.
+    # Samples A B B invalid, target A, C = 3. "No answer" is its own outcome, never correct:
+    # f_A = ¼, f_B = ½, f_C = 0, f_inv = ¼ → f_mode = ½.
+    # BIAS = f_mode − f_A = ¼, VARIANCE = 1 − f_mode = ½, ERROR = 1 − f_A = ¾.
     d = hard_kl_decomposition([[A, B, B, -1]], [A], n_options=3)
-    assert triple(d) == (0.25, 0.25, 0.5)
+    assert triple(d) == (0.25, 0.5, 0.75)
+
+
+def test_hard_kl_invalid_answers_are_wrong_not_agreeing_with_every_class():
+    # Issue 10: 20 right + 10 invalid. f_A = ⅔, f_inv = ⅓ → f_mode = ⅔:
+    # ERROR = ⅓, BIAS = 0, VARIANCE = ⅓. (Before: invalid counted toward every class → error 0.)
+    d = hard_kl_decomposition([[A] * 20 + [-1] * 10], [A], n_options=4)
+    assert_allclose(triple(d), (0.0, 1 / 3, 1 / 3), atol=1e-15)
+    # Never parseable: f_inv = 1 = f_mode, f_A = 0 → ERROR 1, BIAS 1, VARIANCE 0 (consistently unparseable).
+    assert triple(hard_kl_decomposition([[-1] * 5], [A], n_options=2)) == (1.0, 0.0, 1.0)
+    # Mostly invalid: A ×2, invalid ×3, target B: f_inv = ⅗ is the mode → BIAS ⅗, VARIANCE ⅖, ERROR 1.
+    assert_allclose(triple(hard_kl_decomposition([[A, -1, A, -1, -1]], [B], n_options=2)), (0.6, 0.4, 1.0))
 
 
 def test_hard_kl_ragged_n_options_and_all_invalid():
     # Q0: n_options 2 in C = 3, samples A A (one masked slot holds garbage), target B → (1, 0, 1).
-    # Q1: all invalid → every f_c = 1 → (0, 0, 0). Q2: target C never answered, no n_options needed below.
+    # Q1: all invalid → f_inv = 1 → (1, 0, 1). Q2: target C never answered, no n_options needed below.
     d = hard_kl_decomposition(
         [[A, 99, A], [-1, -1, -1]], [B, C], n_options=[2, 3], mask=np.array([[True, False, True], [True] * 3])
     )
-    assert_allclose([d.bias, d.variance, d.error], [[1, 0], [0, 0], [1, 0]])
+    assert_allclose([d.bias, d.variance, d.error], [[1, 1], [0, 0], [1, 1]])
     assert triple(hard_kl_decomposition([[A, B]], [C])) == (0.5, 0.5, 1.0)
+
+
+def test_hard_kl_refuses_probability_vector_samples_in_decompose():
+    arr = SampleArrays.from_probs([[[0.7, 0.3], [1.0, 0.0], [0.5, 0.5]]], [A], valid=[[True, True, False]])
+    assert arr.soft.tolist() == [[True, False, False]]  # the invalid (uniform) row is not "soft"
+    with pytest.raises(ValueError, match=r"hard-kl needs one-hot answers; 1 samples hold probability vectors"):
+        decompose(arr, "hard-kl")
+    hot = SampleArrays.from_probs([[[1.0, 0.0], [1e-13, 1.0 - 1e-13]]], [A])  # one-hot up to 1e-12
+    assert not hot.soft.any()
+    assert triple(decompose(hot, "hard-kl")) == (0.0, 0.5, 0.5)
 
 
 # ------------------------------------------------------------------------------------------- test vectors
@@ -208,6 +281,16 @@ def test_test_vector_by_hand():
     # BIAS = ((⅓)² + (⅔)²)/2 = 5/18. VARIANCE = (6/9 + 6/9)/6 = 2/9 = 4/18. 5/18 + 4/18 = ½.
     d = test_vector_decomposition([[[1, 0], [1, 1], [0, 0]]])
     assert_allclose(triple(d), (5 / 18, 4 / 18, 0.5), rtol=1e-12)
+
+
+def test_test_vector_unbiased_by_hand():
+    # Same runs as above (R = 3): VARIANCE = 4/18 · 3/2 = ⅓; BIAS = ERROR − VARIANCE = ½ − ⅓ = ⅙.
+    # Ragged: task 1 has runs (1), (0) only (R = 2): plug-in VARIANCE ¼ → ½; ERROR ½ → BIAS 0.
+    y = [[[1, 0], [1, 1], [0, 0]], [[1, 9], [0, 9], [9, 9]]]
+    run_mask = np.array([[True] * 3, [True, True, False]])
+    test_mask = np.array([[True, True], [True, False]])
+    d = test_vector_decomposition(y, run_mask=run_mask, test_mask=test_mask, unbiased=True)
+    assert_allclose([d.bias, d.variance, d.error], [[1 / 6, 0], [1 / 3, 0.5], [0.5, 0.5]], atol=1e-15)
 
 
 def test_test_vector_limit_hit_runs_count_tests_as_unchanged():

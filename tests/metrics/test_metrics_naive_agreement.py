@@ -71,6 +71,17 @@ def test_zero_one_matches_naive(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_zero_one_with_probability_samples_matches_naive(seed):
+    # About 40% of the questions hold stated probabilities (answers = their argmax): c̄ = argmax of the mean.
+    r = _data(seed)
+    d = zero_one_decomposition(r.answers, r.targets, mask=r.mask, n_options=r.n_options, probs=r.probs)
+    bias, var, err, coef = naive_zero_one(r.answers, r.targets, r.mask, r.n_options, r.probs)
+    assert_allclose([d.bias, d.variance, d.error, d.coefficient], [bias, var, err, coef], atol=1e-12)
+    arr = SampleArrays.from_probs(r.probs, r.targets, n_options=r.n_options, mask=r.mask, valid=r.answers >= 0)
+    assert_allclose(_as_triple(decompose(arr, "zero-one")), [bias, var, err], atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_hard_kl_matches_naive(seed):
     r = _data(seed)
     d = hard_kl_decomposition(r.answers, r.targets, mask=r.mask, n_options=r.n_options)

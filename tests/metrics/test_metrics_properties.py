@@ -11,15 +11,20 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from hotmess.metrics import (
+    SampleArrays,
     brier_decomposition,
+    decompose,
     hard_kl_decomposition,
     kl_decomposition,
     one_hot,
+    test_vector_decomposition,
+    zero_one_decomposition,
 )
 from tests.metrics.naive import kohavi_wolpert
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DELTAS = st.sampled_from([1e-12, 1e-6, 0.1])
+UNIT = st.floats(0.0, 1.0)
 
 
 @st.composite
@@ -144,25 +149,104 @@ def test_brier_of_one_hot_votes_is_twice_kohavi_wolpert(case, draw):
 @PROPS
 @given(sample_sets(one_hot_only=True))
 def test_kl_over_minus_log_delta_approaches_the_hard_limit(data):
-    # Finite-δ corrections are O(log C) per question (invalid samples add log C; ties add up to log C to the
-    # variance), so |KL/(−log δ) − hard| ≤ 2 log C / (−log δ): a bound that shrinks as δ → 0.
+    # The hard view scores an invalid answer as its own "no answer" outcome: one-hot on an extra class C that
+    # is never the target. On those C + 1 outcomes, finite-δ corrections are O(log(C + 1)) per question (ties
+    # add up to log(C + 1) to the variance), so |KL/(−log δ) − hard| ≤ 2 log(C + 1)/(−log δ) → 0 as δ → 0.
     probs, targets, mask = data
     C = probs.shape[-1]
     answers = np.where(np.isclose(probs.max(axis=-1), 1.0), np.argmax(probs, axis=-1), -1)
     hard = hard_kl_decomposition(answers, targets, mask=mask, n_options=C)
+    assert_allclose(hard.error, hard.bias + hard.variance, atol=1e-12)
+    extended = one_hot(np.where(answers < 0, C, answers), C + 1)  # invalid → the "no answer" class
     gaps = []
     for delta in (1e-10, 1e-50, 1e-300):
-        d = kl_decomposition(probs, targets, mask=mask, delta=delta)
+        d = kl_decomposition(extended, targets, mask=mask, delta=delta)
         scale = -math.log(delta)
         gap = max(
             np.max(np.abs(d.bias / scale - hard.bias)),
             np.max(np.abs(d.variance / scale - hard.variance)),
             np.max(np.abs(d.error / scale - hard.error)),
         )
-        assert gap <= 2 * math.log(C) / scale + 1e-12
+        assert gap <= 2 * math.log(C + 1) / scale + 1e-12
         gaps.append(gap)
     assert gaps[2] <= 0.01  # δ = 1e-300: within 1% of the hard numbers
     assert gaps[2] <= gaps[0] + 1e-12
+
+
+@PROPS
+@given(sample_sets(one_hot_only=True), st.data())
+def test_hard_kl_terms_are_shares_and_invalid_answers_only_add_error(data, draw):
+    # 0 ≤ bias, variance ≤ 1, error = bias + variance; turning a right answer into an invalid one never lowers
+    # the error (before issue 10 an invalid answer counted as right).
+    probs, targets, mask = data
+    C = probs.shape[-1]
+    answers = np.where(np.isclose(probs.max(axis=-1), 1.0), np.argmax(probs, axis=-1), -1)
+    d = hard_kl_decomposition(answers, targets, mask=mask, n_options=C)
+    for x in (d.bias, d.variance, d.error):
+        assert np.all((x >= -1e-15) & (x <= 1 + 1e-15))
+    assert_allclose(d.error, d.bias + d.variance, atol=1e-12)
+    right = mask & (answers == targets[:, None])
+    worse = np.where(right, -1, answers)
+    assert np.all(hard_kl_decomposition(worse, targets, mask=mask, n_options=C).error >= d.error - 1e-15)
+
+
+def _answers_of(probs, mask):
+    """Argmax answers of probability vectors; a uniform row (an invalid sample) is −1."""
+    C = probs.shape[-1]
+    uniform = np.all(np.isclose(probs, 1.0 / C), axis=-1)
+    return np.where(mask & ~uniform, np.argmax(probs, axis=-1), -1)
+
+
+@PROPS
+@given(sample_sets(), st.data())
+def test_zero_one_with_probability_samples_identity_and_sample_order(data, draw):
+    # error = bias + a·variance exactly whatever the main prediction; c̄ is the argmax of the mean (up to the
+    # 1e-12 tie tolerance), so bias = 1{c̄ ≠ c*} agrees with the mean; and the result ignores sample order.
+    probs, targets, mask = data
+    answers = _answers_of(probs, mask)
+    d = zero_one_decomposition(answers, targets, mask=mask, probs=probs)
+    assert_allclose(d.error, d.bias + d.coefficient * d.variance, atol=1e-12)
+    assert np.all(np.isin(d.bias, (0.0, 1.0))) and np.all((d.variance >= 0) & (d.variance <= 1))
+    mean = np.where(mask[..., None], probs, 0.0).sum(axis=1) / mask.sum(axis=1)[:, None]
+    on_target = mean[np.arange(len(targets)), targets]
+    assert np.all(on_target[d.bias == 0] >= mean.max(axis=1)[d.bias == 0] - 1e-9)
+    perm = np.array(draw.draw(st.permutations(range(probs.shape[1]))))
+    e = zero_one_decomposition(answers[:, perm], targets, mask=mask[:, perm], probs=probs[:, perm])
+    assert_allclose([d.bias, d.variance, d.error, d.coefficient], [e.bias, e.variance, e.error, e.coefficient])
+
+
+@PROPS
+@given(sample_sets(), st.data())
+def test_corrected_estimators_identity_and_sample_order(data, draw):
+    probs, targets, mask = data
+    assume(mask.sum(axis=1).min() >= 2)
+    arr = SampleArrays.from_probs(probs, targets, mask=mask)
+    perm = np.array(draw.draw(st.permutations(range(probs.shape[1]))))
+    shuffled = SampleArrays.from_probs(probs[:, perm], targets, mask=mask[:, perm])
+    for metric in ("kl", "brier"):
+        a = decompose(arr, metric, estimator="corrected", delta=1e-6)
+        b = decompose(shuffled, metric, estimator="corrected", delta=1e-6)
+        assert_allclose(a.error, a.bias + a.variance, rtol=1e-9, atol=1e-9)
+        for x, y in ((a.bias, b.bias), (a.variance, b.variance), (a.error, b.error)):
+            assert_allclose(x, y, rtol=1e-9, atol=1e-9)
+
+
+@PROPS
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 3), st.integers(2, 6), st.integers(1, 4)), elements=st.floats(0, 1)
+    ),
+    st.data(),
+)
+def test_test_vector_unbiased_identity_and_run_order(y, draw):
+    d = test_vector_decomposition(y, unbiased=True)
+    plug = test_vector_decomposition(y)
+    R = y.shape[1]
+    assert_allclose(d.variance, plug.variance * R / (R - 1), rtol=1e-12, atol=1e-15)
+    assert_allclose(d.error, d.bias + d.variance, atol=1e-12)
+    perm = np.array(draw.draw(st.permutations(range(R))))
+    e = test_vector_decomposition(y[:, perm], unbiased=True)
+    assert_allclose([d.bias, d.variance, d.error], [e.bias, e.variance, e.error], atol=1e-12)
 
 
 # ------------------------------------------------------------------------------- simulated statistics

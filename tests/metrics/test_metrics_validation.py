@@ -13,6 +13,7 @@ from hotmess.metrics import (
     continuous_decomposition,
     decompose,
     embedding_variance,
+    estimator_options,
     hard_kl_decomposition,
     kl_decomposition,
     one_hot,
@@ -24,6 +25,8 @@ from hotmess.metrics import (
 GOOD = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # (1, 2, 2)
 MASK = np.array([[True, True]])
 ARR = SampleArrays.from_answers([[0, 1]], [0])
+ONE = SampleArrays.from_answers([[0, 1], [1, 9]], [0, 0], n_options=2, mask=np.array([[True, True], [True, False]]))
+SOFT = SampleArrays.from_probs([[[0.6, 0.4], [1.0, 0.0]]], [0])
 
 CASES = [
     # KL and Brier share the same checks of probs / targets / mask / n_options
@@ -68,6 +71,24 @@ CASES = [
             ("n-options", ([[0, 1]], [0]), {"n_options": [1]}, "n_options"),
         ]
     ],
+    # 0/1 with probability vectors
+    pytest.param(zero_one_decomposition, ([[0, 1]], [0]), {"probs": GOOD[0]}, "probs", id="zero_one-probs-2d"),
+    pytest.param(
+        zero_one_decomposition, ([[0, 1]], [0]), {"probs": np.ones((1, 3, 2)) / 2}, "probs", id="zero_one-probs-shape"
+    ),
+    pytest.param(zero_one_decomposition, ([[0, 1]], [0]), {"probs": [[[0.5, 0.2], [0, 1]]]}, "probs", id="zo-p-sum"),
+    pytest.param(zero_one_decomposition, ([[0, 2]], [0]), {"probs": GOOD}, "answers", id="zero_one-probs-answers"),
+    # estimators
+    pytest.param(decompose, (ARR, "kl"), {"estimator": "jackknife"}, "estimator", id="decompose-estimator"),
+    pytest.param(decompose, (ARR, "zero-one"), {"estimator": "corrected"}, "estimator", id="decompose-corr-01"),
+    pytest.param(decompose, (ARR, "hard-kl"), {"estimator": "corrected"}, "estimator", id="decompose-corr-hard"),
+    pytest.param(decompose, (ONE, "brier"), {"estimator": "corrected"}, "estimator", id="decompose-corr-one"),
+    pytest.param(decompose, (ONE, "kl"), {"jackknife": True}, "estimator", id="decompose-jackknife-one"),
+    pytest.param(decompose, (SOFT, "hard-kl"), {}, "arrays", id="decompose-hard-kl-soft"),
+    pytest.param(summarize, (ARR, "kl"), {"estimator": "x", "n_boot": 0}, "estimator", id="summarize-estimator"),
+    pytest.param(estimator_options, ("mse", "plugin"), {}, "metric", id="estimator_options-metric"),
+    pytest.param(estimator_options, ("kl", "unbiased"), {}, "estimator", id="estimator_options-estimator"),
+    pytest.param(test_vector_decomposition, ([[[1, 0]]],), {"unbiased": True}, "run_mask", id="tv-unbiased-one-run"),
     # one_hot and SampleArrays
     pytest.param(one_hot, ([0, 1], 2), {}, "answers", id="one_hot-1d"),
     pytest.param(one_hot, ([[0.0]], 2), {}, "answers", id="one_hot-float"),

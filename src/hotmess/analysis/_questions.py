@@ -21,7 +21,14 @@ from numpy.typing import NDArray
 from hotmess.analysis.structure import backtracking_markers
 from hotmess.data.frames import to_arrays
 from hotmess.errors import InputError
-from hotmess.metrics import DEFAULT_DELTA, DegenerateWarning, bootstrap_ratio_ci, decompose, resample_weights
+from hotmess.metrics import (
+    DEFAULT_DELTA,
+    ESTIMATORS,
+    DegenerateWarning,
+    bootstrap_ratio_ci,
+    decompose,
+    resample_weights,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -51,9 +58,6 @@ LENGTH_AXES = ("output_tokens", "reasoning_tokens", "actions", "backtracking")
 
 RATIO_METRICS = ("kl", "brier", "hard-kl")
 """Metrics whose incoherence ratio is defined (the 0/1 variance changes sign between questions)."""
-
-ESTIMATORS = ("plugin", "corrected")
-"""``plugin``: the paper's estimates; ``corrected``: KL jackknife / Brier and test-vector n/(n−1) variance."""
 
 KINDS = ("multiple-choice", "open-ended", "test-vector")
 """Decomposition kinds, analysed separately: options with one correct (KL/Brier/...), open-ended answers scored
@@ -122,13 +126,16 @@ def sample_kinds(df: pd.DataFrame) -> pd.Series:
     """
     tests = df["test_outcomes"].map(_present).to_numpy(bool) if "test_outcomes" in df else np.zeros(len(df), bool)
     choice = ((df["correct"] >= 0) & (df["n_options"] >= 2)).to_numpy(bool)
-    kinds = pd.Series(np.where(tests, "test-vector", np.where(choice, "multiple-choice", None)), index=df.index)
+    values = np.full(len(df), None, dtype=object)
+    values[choice] = "multiple-choice"
+    values[tests] = "test-vector"
+    kinds = pd.Series(values, index=df.index, dtype=object)
     marked = df.attrs.get("question_kinds") or {}
     open_keys = {k for k, v in marked.items() if v == "open-ended"}
     if open_keys and choice.any():
         keys = pd.Series(list(zip(df["task"].astype(str), df["question_id"].astype(str), strict=True)), index=df.index)
         kinds[choice & ~tests & keys.isin(open_keys).to_numpy()] = "open-ended"
-    return kinds.astype(object).where(kinds.notna(), None)
+    return kinds
 
 
 def scored_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -212,8 +219,7 @@ def decompose_frame(
             arrays, info = to_arrays(part, question_key=UNIT)
             # to_arrays may return the key columns unnamed (pandas versions differ); they come first, in key order.
             info = info.set_axis([*UNIT, *info.columns[len(UNIT) :]], axis=1)
-            opts = {"jackknife": True} if metric == "kl" else {"unbiased": True} if metric == "brier" else {}
-            d = decompose(arrays, metric, delta=delta, **(opts if estimator == "corrected" else {}))
+            d = decompose(arrays, metric, delta=delta, estimator=estimator)
             out = info[UNIT].copy()
             out["n_samples"] = arrays.n_samples
             out["n_invalid"] = arrays.n_invalid

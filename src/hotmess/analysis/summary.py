@@ -97,7 +97,13 @@ class TableSummary:
 
 
 def _tests_summary(
-    frame: pd.DataFrame, *, estimator: str, n_boot: int, level: float, ci_method: str, rng: Any
+    frame: pd.DataFrame,
+    *,
+    estimator: str,
+    n_boot: int,
+    level: float,
+    ci_method: Literal["percentile", "bca"],
+    rng: Any,
 ) -> Summary:
     """The :class:`~hotmess.metrics.Summary` of test-vector samples (accuracy = share of runs passing every test)."""
     from hotmess.analysis.open_ended import test_vectors_by_question
@@ -125,7 +131,7 @@ def _tests_summary(
                 n_boot=n_boot,
                 level=level,
                 method=ci_method,
-                rng=rng,  # type: ignore[arg-type]
+                rng=rng,
             )
     return Summary(
         metric="test-vector",
@@ -225,9 +231,7 @@ def summarize_samples(
         )
     if by is None:
         by = [c for c in GROUP_COLUMNS if scored[c].nunique() > 1]
-    opts: dict[str, Any] = {"delta": delta, "n_boot": n_boot, "level": level, "ci_method": ci_method}
-    if est == "corrected":
-        opts |= {"jackknife": metric == "kl", "unbiased": metric == "brier"}
+    opts: dict[str, Any] = {"delta": delta, "estimator": est, "n_boot": n_boot, "level": level, "ci_method": ci_method}
 
     def note(msg: str) -> None:
         if msg not in seen:
@@ -251,7 +255,6 @@ def summarize_samples(
             else:
                 arrays, _ = to_arrays(frame, question_key=QUESTION_UNIT)
                 s = summarize(arrays, metric, rng=seed, **opts)
-                s.options["estimator"] = est
         for w in caught:
             note(str(w.message))
         return s

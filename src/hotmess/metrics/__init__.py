@@ -9,6 +9,7 @@ from hotmess.metrics.arrays import SampleArrays, one_hot
 from hotmess.metrics.bootstrap import bootstrap_ratio_ci, resample_weights
 from hotmess.metrics.brier import brier_decomposition
 from hotmess.metrics.continuous import continuous_decomposition
+from hotmess.metrics.estimators import ESTIMATORS, estimator_options
 from hotmess.metrics.kl import DEFAULT_DELTA, hard_kl_decomposition, kl_decomposition
 from hotmess.metrics.summary import (
     METRICS,
@@ -23,6 +24,7 @@ from hotmess.metrics.zero_one import ZeroOneDecomposition, zero_one_decompositio
 
 __all__ = [
     "DEFAULT_DELTA",
+    "ESTIMATORS",
     "METRICS",
     "MIN_RECOMMENDED_SAMPLES",
     "Decomposition",
@@ -38,6 +40,7 @@ __all__ = [
     "continuous_decomposition",
     "decompose",
     "embedding_variance",
+    "estimator_options",
     "hard_kl_decomposition",
     "kl_decomposition",
     "one_hot",

@@ -12,10 +12,13 @@ __all__ = [
     "check_targets",
     "class_mask",
     "infer_n_classes",
+    "not_one_hot",
     "resolve_n_options",
 ]
 
 _PROB_TOL = 1e-6
+ONE_HOT_TOL = 1e-12
+"""A probability vector counts as one-hot when its largest entry is at least ``1 − ONE_HOT_TOL``."""
 
 
 def check_probs(probs: ArrayLike, name: str = "probs") -> NDArray[np.float64]:
@@ -43,8 +46,10 @@ def check_mask(mask: ArrayLike | None, shape: tuple[int, int], *, min_samples: i
     counts = m.sum(axis=1)
     if np.any(counts < min_samples):
         bad = int(np.argmin(counts))
+        n_bad = int((counts < min_samples).sum())
         raise ValueError(
-            f"mask: every question needs at least {min_samples} sample(s); question {bad} has {int(counts[bad])}"
+            f"mask: every question needs at least {min_samples} sample(s); {n_bad} question(s) have fewer "
+            f"(question {bad} has {int(counts[bad])})"
         )
     return m
 
@@ -126,3 +131,9 @@ def answer_counts(answers: NDArray[np.int64], mask: NDArray[np.bool_], n_classes
     live = mask & (answers >= 0)
     flat = (np.arange(Q)[:, None] * n_classes + answers)[live]  # one bincount instead of a slow np.add.at
     return np.bincount(flat, minlength=Q * n_classes).reshape(Q, n_classes).astype(np.float64)
+
+
+def not_one_hot(p: NDArray[np.float64], live: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """(Q, S) True where a ``live`` sample's vector is not one-hot (largest entry below ``1 − ONE_HOT_TOL``)."""
+    top = p.max(axis=-1)  # (Q, S); NaN in padding compares False and is masked out by ``live``
+    return live & ~(top >= 1.0 - ONE_HOT_TOL)

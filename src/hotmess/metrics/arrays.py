@@ -12,6 +12,7 @@ from hotmess.metrics._validate import (
     check_mask,
     check_targets,
     class_mask,
+    not_one_hot,
     resolve_n_options,
 )
 
@@ -154,6 +155,19 @@ class SampleArrays:
     def n_invalid(self) -> NDArray[np.int64]:
         """Invalid samples per question, shape (Q,)."""
         return (self.mask & ~self.valid).sum(axis=1)
+
+    @property
+    def soft(self) -> NDArray[np.bool_]:
+        """(Q, S) True for valid samples whose probability vector is not one-hot (largest entry < 1 − 1e-12).
+
+        Such samples are stated probabilities; metrics defined on hard answers (``hard-kl``) refuse them.
+
+        Examples
+        --------
+        >>> SampleArrays.from_probs([[[1.0, 0.0], [0.6, 0.4]]], [0]).soft.tolist()
+        [[False, True]]
+        """
+        return not_one_hot(self.probs, self.valid)
 
     def hard_accuracy(self) -> NDArray[np.float64]:
         """Share of samples whose answer is the correct option (invalid counts as wrong), shape (Q,)."""

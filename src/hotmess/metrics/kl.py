@@ -135,7 +135,8 @@ def hard_kl_decomposition(
     Parameters
     ----------
     answers
-        ``(n_questions, n_samples)`` 0-based answers, −1 for invalid.
+        ``(n_questions, n_samples)`` 0-based answers, −1 for invalid. Only for one-hot answers: stated
+        probabilities have no hard limit (use :func:`kl_decomposition` or :func:`brier_decomposition`).
     targets
         ``(n_questions,)`` correct option index.
     mask, n_options
@@ -148,8 +149,13 @@ def hard_kl_decomposition(
 
     Notes
     -----
-    ``f_c`` is the share of samples that do not contradict class ``c``: samples answering ``c`` plus invalid
-    samples (which are uniform, so in the limit they add no ``log δ`` to any class). ``f_mode = max_c f_c``.
+    An invalid answer is its own "no answer" outcome, which is never correct. With ``f_c`` the share of
+    samples answering option ``c`` and ``f_inv`` the share of invalid samples,
+    ``f_mode = max(max_c f_c, f_inv)``; ERROR = 1 − f_c*, VARIANCE = 1 − f_mode, BIAS = f_mode − f_c*.
+    This is the δ→0 limit of KL/(−log δ) when an invalid answer is scored as one-hot on an extra
+    "no answer" outcome — it puts no mass on any option — rather than as uniform (a uniform vector
+    contradicts no option, so in the limit it would agree with every one and a model that never answers
+    would have zero error). Consistently unparseable output is bias: all invalid gives (1, 0, 1).
     These add up across questions, unlike the 0/1 decomposition.
 
     Examples
@@ -157,6 +163,12 @@ def hard_kl_decomposition(
     >>> d = hard_kl_decomposition([[0, 1, 1, 2]], [0])
     >>> float(d.bias[0]), float(d.variance[0]), float(d.error[0])
     (0.25, 0.5, 0.75)
+
+    Two right answers and one invalid: the invalid sample is wrong, and it is not the mode.
+
+    >>> d = hard_kl_decomposition([[0, 0, -1]], [0], n_options=2)
+    >>> [round(float(x[0]), 4) for x in (d.bias, d.variance, d.error)]
+    [0.0, 0.3333, 0.3333]
     """
     a = np.asarray(answers)
     if a.ndim != 2 or not np.issubdtype(a.dtype, np.integer):
@@ -169,10 +181,9 @@ def hard_kl_decomposition(
         raise ValueError("answers: expected values in [−1, n_options) per question")
     t = check_targets(targets, Q, k)
     n = m.sum(axis=1)
-    counts = answer_counts(a, m, C)
+    counts = answer_counts(a, m, C)  # (Q, C); invalid samples count towards no option
     n_invalid = (m & (a < 0)).sum(axis=1)
-    f = (counts + n_invalid[:, None]) / n[:, None]
-    f = np.where(class_mask(k, C), f, -np.inf)
-    f_mode = f.max(axis=1)
+    f = np.where(class_mask(k, C), counts, -1.0) / n[:, None]
+    f_mode = np.maximum(f.max(axis=1), n_invalid / n)
     f_true = np.take_along_axis(f, t[:, None], axis=1)[:, 0]
     return Decomposition(bias=f_mode - f_true, variance=1.0 - f_mode, error=1.0 - f_true)

@@ -13,13 +13,21 @@ from hotmess.metrics._types import Decomposition, DegenerateWarning, Interval, i
 from hotmess.metrics.arrays import SampleArrays
 from hotmess.metrics.bootstrap import bootstrap_ratio_ci
 from hotmess.metrics.brier import brier_decomposition
+from hotmess.metrics.estimators import ESTIMATORS, METRICS, estimator_options, resolve_estimator
 from hotmess.metrics.kl import DEFAULT_DELTA, hard_kl_decomposition, kl_decomposition
 from hotmess.metrics.zero_one import ZeroOneDecomposition, zero_one_decomposition
 
-__all__ = ["METRICS", "MIN_RECOMMENDED_SAMPLES", "FewSamplesWarning", "Summary", "decompose", "summarize"]
+__all__ = [
+    "ESTIMATORS",
+    "METRICS",
+    "MIN_RECOMMENDED_SAMPLES",
+    "FewSamplesWarning",
+    "Summary",
+    "decompose",
+    "summarize",
+]
 
 Metric = Literal["kl", "brier", "zero-one", "hard-kl"]
-METRICS: tuple[str, ...] = ("kl", "brier", "zero-one", "hard-kl")
 
 MIN_RECOMMENDED_SAMPLES = 30
 """Estimates stabilise around 30 samples per question (SPEC §2); fewer are allowed with a warning."""
@@ -34,27 +42,62 @@ def decompose(
     metric: str = "kl",
     *,
     delta: float = DEFAULT_DELTA,
+    estimator: str = "plugin",
     unbiased: bool = False,
     jackknife: bool = False,
 ) -> Decomposition | ZeroOneDecomposition:
     """Per-question decomposition of ``arrays`` under ``metric`` ("kl", "brier", "zero-one", "hard-kl").
+
+    Parameters
+    ----------
+    arrays
+        The samples.
+    metric
+        One of :data:`METRICS`.
+    delta
+        KL smoothing δ.
+    estimator
+        "plugin" (default) or "corrected" (KL jackknife variance, Brier n/(n−1); kl and brier only; needs at
+        least 2 samples per question). See :func:`hotmess.metrics.estimator_options`.
+    unbiased, jackknife
+        Older spellings of ``estimator="corrected"`` for brier and kl respectively; ignored for other metrics.
+
+    Raises
+    ------
+    ValueError
+        Unknown metric or estimator; "corrected" for zero-one or hard-kl, or with a question of 1 sample;
+        hard-kl on samples that hold probability vectors (it is defined for one-hot answers only).
 
     Examples
     --------
     >>> arr = SampleArrays.from_answers([[0, 1], [1, 1]], [0, 0])
     >>> decompose(arr, "hard-kl").error.tolist()
     [0.5, 1.0]
+    >>> decompose(arr, "brier", estimator="corrected").variance.tolist()
+    [1.0, 0.0]
     """
-    common = {"mask": arrays.mask, "n_options": arrays.n_options}
+    est = resolve_estimator(metric, estimator, unbiased=unbiased, jackknife=jackknife)
+    options = estimator_options(metric, est)
+    if est == "corrected":
+        n = arrays.n_samples
+        if int(n.min()) < 2:
+            raise ValueError(
+                f"estimator: 'corrected' needs at least 2 samples per question; {int((n < 2).sum())} of {len(n)} "
+                "question(s) have only 1 sample (drop them or use estimator='plugin')"
+            )
+    common: dict[str, Any] = {"mask": arrays.mask, "n_options": arrays.n_options}
     if metric == "kl":
-        return kl_decomposition(arrays.probs, arrays.targets, delta=delta, jackknife=jackknife, **common)
+        return kl_decomposition(arrays.probs, arrays.targets, delta=delta, **options, **common)
     if metric == "brier":
-        return brier_decomposition(arrays.probs, arrays.targets, unbiased=unbiased, **common)
+        return brier_decomposition(arrays.probs, arrays.targets, **options, **common)
     if metric == "zero-one":
-        return zero_one_decomposition(arrays.answers, arrays.targets, **common)
-    if metric == "hard-kl":
-        return hard_kl_decomposition(arrays.answers, arrays.targets, **common)
-    raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+        return zero_one_decomposition(arrays.answers, arrays.targets, probs=arrays.probs, **common)
+    n_soft = int(arrays.soft.sum())
+    if n_soft:
+        raise ValueError(
+            f"arrays: hard-kl needs one-hot answers; {n_soft} samples hold probability vectors — use kl or brier"
+        )
+    return hard_kl_decomposition(arrays.answers, arrays.targets, **common)
 
 
 @dataclass(frozen=True)
@@ -105,6 +148,7 @@ def summarize(
     metric: str = "kl",
     *,
     delta: float = DEFAULT_DELTA,
+    estimator: str = "plugin",
     unbiased: bool = False,
     jackknife: bool = False,
     n_boot: int = 1000,
@@ -113,6 +157,9 @@ def summarize(
     rng: np.random.Generator | int | None = None,
 ) -> Summary:
     """Decompose, aggregate over questions and bootstrap CIs (``n_boot=0`` skips them).
+
+    ``metric``, ``delta``, ``estimator``, ``unbiased`` and ``jackknife`` are passed to :func:`decompose`; the
+    estimator in effect is recorded in ``options["estimator"]``.
 
     Warns :class:`FewSamplesWarning` when a question has fewer than 30 samples, and
     :class:`DegenerateWarning` (incoherence NaN) when the total error is zero.
@@ -125,6 +172,8 @@ def summarize(
     >>> round(s.variance / s.error, 6) == round(s.incoherence, 6), round(s.accuracy, 4)
     (True, 0.8333)
     """
+    est = resolve_estimator(metric, estimator, unbiased=unbiased, jackknife=jackknife)
+    estimator_options(metric, est)  # refuse an undefined combination before any warning
     n = arrays.n_samples
     if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
         warnings.warn(
@@ -133,7 +182,7 @@ def summarize(
             FewSamplesWarning,
             stacklevel=2,
         )
-    d = decompose(arrays, metric, delta=delta, unbiased=unbiased, jackknife=jackknife)
+    d = decompose(arrays, metric, delta=delta, estimator=est)
     hard = arrays.hard_accuracy()
     expected = arrays.expected_accuracy()
     ratio = not isinstance(d, ZeroOneDecomposition)
@@ -165,6 +214,7 @@ def summarize(
         ci=ci,
         options={
             "delta": delta,
+            "estimator": est,
             "unbiased": unbiased,
             "jackknife": jackknife,
             "n_boot": n_boot,

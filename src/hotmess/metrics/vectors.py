@@ -16,6 +16,7 @@ def test_vector_decomposition(
     *,
     run_mask: ArrayLike | None = None,
     test_mask: ArrayLike | None = None,
+    unbiased: bool = False,
 ) -> Decomposition:
     """Bias-variance decomposition of unit-test outcomes (SWE-bench style; the target is "all pass").
 
@@ -27,6 +28,9 @@ def test_vector_decomposition(
         ``(n_tasks, n_runs)`` bool, True where a run exists.
     test_mask
         ``(n_tasks, n_tests)`` bool, True where a test exists (tasks have different numbers of tests).
+    unbiased
+        Multiply each task's plug-in variance by ``n_runs/(n_runs − 1)`` (needs ≥ 2 runs per task); bias then
+        becomes ERROR − VARIANCE. This is the "corrected" estimator of :data:`hotmess.metrics.ESTIMATORS`.
 
     Returns
     -------
@@ -37,7 +41,8 @@ def test_vector_decomposition(
     -----
     With ȳ_j the mean over runs of test j: ERROR = mean_rj (1 − y_rj)², BIAS = mean_j (1 − ȳ_j)²,
     VARIANCE = mean_rj (y_rj − ȳ_j)²; ERROR = BIAS + VARIANCE. Runs that hit a limit should first be set to
-    "tests unchanged" with :func:`apply_limit_hits`.
+    "tests unchanged" with :func:`apply_limit_hits`. The plug-in variance is biased low by (R−1)/R for R runs;
+    ``unbiased=True`` removes that factor.
 
     Examples
     --------
@@ -46,12 +51,20 @@ def test_vector_decomposition(
     >>> d = test_vector_decomposition([[[1, 1], [1, 0]]])
     >>> float(d.bias[0]), float(d.variance[0]), float(d.error[0])
     (0.125, 0.125, 0.25)
+    >>> d = test_vector_decomposition([[[1, 1], [1, 0]]], unbiased=True)
+    >>> float(d.bias[0]), float(d.variance[0]), float(d.error[0])
+    (0.0, 0.25, 0.25)
     """
     y = np.asarray(outcomes, dtype=np.float64)
     if y.ndim != 3 or 0 in y.shape:
         raise ValueError(f"outcomes: expected a non-empty array (n_tasks, n_runs, n_tests), got shape {y.shape}")
     Q, R, T = y.shape
     rm = check_mask(run_mask, (Q, R))
+    if unbiased and np.any(rm.sum(axis=1) < 2):
+        n_bad = int((rm.sum(axis=1) < 2).sum())
+        raise ValueError(
+            f"run_mask: unbiased=True needs at least 2 runs per task; {n_bad} of {Q} task(s) have only 1 run"
+        )
     if test_mask is None:
         tm = np.ones((Q, T), dtype=bool)
     else:
@@ -71,6 +84,9 @@ def test_vector_decomposition(
     error = np.where(live, (1.0 - y) ** 2, 0.0).sum(axis=(1, 2)) / cells
     bias = np.where(tm, (1.0 - ybar) ** 2, 0.0).sum(axis=1) / n_tests
     variance = np.where(live, (y - ybar[:, None, :]) ** 2, 0.0).sum(axis=(1, 2)) / cells
+    if unbiased:
+        variance = variance * n_runs / (n_runs - 1.0)
+        bias = error - variance
     return Decomposition(bias=bias, variance=variance, error=error)
 
 
