@@ -351,7 +351,7 @@ def build_report(
     # One set of sections per decomposition kind: multiple-choice, open-ended and test-vector samples are never
     # pooled into one number or one figure.
     kinds = an.sample_kinds(df)
-    present = [k for k in an.KINDS if (kinds == k).any()] or [None]
+    present: list[str | None] = [k for k in an.KINDS if (kinds == k).any()] or [None]
     per_kind: tuple[tuple[str, str, Callable[[pd.DataFrame], Body]], ...] = (
         ("length", "Incoherence vs reasoning length", length),
         ("overthinking", "Natural overthinking", overthinking),

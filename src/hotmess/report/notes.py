@@ -25,10 +25,12 @@ METHODS: dict[str, str] = {
         "resampling questions (each keeps its bucket) and refitting."
     ),
     "overthinking": (
-        "Each question's samples are split at that question's median length: below the median (short) versus at "
-        "or above it (long). Each half is decomposed on its own; the long − short row is the paired difference, "
-        "with an interval from resampling questions (both halves of a question together). Questions whose "
-        "samples all have the same length are left out."
+        "Each question's samples are cut at the median length into two halves of equal size (samples of equal "
+        "length are ordered at random; with an odd count the middle sample is left out), so the plug-in variance "
+        "of the two halves is comparable. Each half is decomposed on its own; the long − short row is the paired "
+        "difference, with the bootstrap standard error over questions (both halves of a question resampled "
+        "together) times Student's t quantile. Questions whose samples all have one length are left out; "
+        "per-sample token counts that are only estimates are refused."
     ),
     "budgets": (
         "The same questions under several reasoning budgets (only questions answered under every budget of a "
@@ -48,12 +50,12 @@ METHODS: dict[str, str] = {
         "the largest model), or by the questions' difficulty metadata. Per group, bias ∝ N^−α_b and variance ∝ "
         "N^−α_v are fitted on log-log axes; intervals resample questions with all models' answers together. "
         "Variance falling slower than bias (α_v < α_b) means incoherence grows with scale. The regression fits "
-        "incoherence = β₀ + β_L log10(length) + β_N log10(N) over the (model, group) cells. Parameter counts "
+        "log10(incoherence) = β₀ + β_L log10(length) + β_N log10(N) over the (model, group) cells. Parameter counts "
         "come from a user mapping or from names such as qwen3-8b or 135M."
     ),
     "answer_changes": (
         "Share of questions with at least one different answer: under reseeding (two samples of the same "
-        "context), under a change of context (sample 0 of each context), and under both (any two samples). An "
+        "context), under a change of context (each context's majority answer), and under both (any two samples). An "
         "invalid answer counts as one more answer value. Intervals are Wilson score intervals."
     ),
     "structure": (

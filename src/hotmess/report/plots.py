@@ -169,7 +169,7 @@ def plot_overthinking(table: pd.DataFrame) -> Any:
                     color=PALETTE[j],
                     yerr=np.array(errs).T,
                     capsize=3,
-                    label="below median length" if half == "short" else "at or above median",
+                    label="shorter half" if half == "short" else "longer half",
                 )
             ax.set_xticks(x, [n for _i, n, _g in groups], rotation=20, ha="right")
             ax.set(ylabel=stat, title=f"{stat.capitalize()}: short vs long samples")
