@@ -226,9 +226,9 @@ def plot_ensembles(table: pd.DataFrame, fits: pd.DataFrame) -> Any:
                     label=f"{name} · {metric}",
                     ls="-" if k == 0 else "--",
                 )
+            _log_axis(ax, "y")
             ax.set(
                 xscale="log",
-                yscale="log",
                 xlabel="ensemble size E",
                 ylabel=f"{metric} variance",
                 title=f"{'KL' if metric == 'kl' else metric.capitalize()} variance vs E (dotted: ∝ 1/E)",
