@@ -25,6 +25,7 @@ from hotmess.metrics import (
     DEFAULT_DELTA,
     ESTIMATORS,
     DegenerateWarning,
+    SampleArrays,
     bootstrap_ratio_ci,
     decompose,
     resample_weights,
@@ -179,6 +180,15 @@ def _single_sample_units(frame: pd.DataFrame) -> pd.Series:
     return frame.groupby(UNIT, sort=False)[UNIT[0]].transform("size").to_numpy() < 2
 
 
+def check_hard(arrays: SampleArrays, metric: str) -> None:
+    """Refuse the hard views (hard-KL) on probability-vector samples with the one-line error of a bad input."""
+    if metric == "hard-kl" and arrays.soft.any():
+        raise InputError(
+            f"hard-kl needs one-hot answers, but {int(arrays.soft.sum())} samples hold probability vectors",
+            hint="use --metric kl or brier for probability samples",
+        )
+
+
 def decompose_frame(
     frame: pd.DataFrame, metric: str, *, delta: float = DEFAULT_DELTA, estimator: str = "plugin"
 ) -> pd.DataFrame:
@@ -219,6 +229,7 @@ def decompose_frame(
             arrays, info = to_arrays(part, question_key=UNIT)
             # to_arrays may return the key columns unnamed (pandas versions differ); they come first, in key order.
             info = info.set_axis([*UNIT, *info.columns[len(UNIT) :]], axis=1)
+            check_hard(arrays, metric)
             d = decompose(arrays, metric, delta=delta, estimator=estimator)
             out = info[UNIT].copy()
             out["n_samples"] = arrays.n_samples

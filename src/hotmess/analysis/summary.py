@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hotmess.analysis._questions import KINDS, require_scored, resolve_estimator
+from hotmess.analysis._questions import KINDS, check_hard, require_scored, resolve_estimator
 from hotmess.data.frames import to_arrays
 from hotmess.data.io import collapse_duplicate_samples, normalize_samples
 from hotmess.data.schema import COLUMNS
@@ -254,6 +254,7 @@ def summarize_samples(
                 s = _tests_summary(frame, estimator=est, n_boot=n_boot, level=level, ci_method=ci_method, rng=seed)
             else:
                 arrays, _ = to_arrays(frame, question_key=QUESTION_UNIT)
+                check_hard(arrays, metric)
                 s = summarize(arrays, metric, rng=seed, **opts)
         for w in caught:
             note(str(w.message))
