@@ -61,6 +61,8 @@ def split_at_median(
     tie = gen.random(len(df))
     order = np.lexsort((tie, L, code))  # by question, then length, ties at random
     order = order[ok[order]]
+    if order.size == 0:  # no sample has a length on this axis
+        return pd.Series(np.nan, index=df.index, dtype=object)
     c = code[order]
     start = np.r_[0, np.flatnonzero(np.diff(c)) + 1]
     size = np.diff(np.r_[start, c.size])
