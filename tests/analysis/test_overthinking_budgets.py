@@ -103,3 +103,13 @@ def test_budget_effects_use_common_questions() -> None:
     assert budget_effects(pd.concat([a, b]), metric="brier", n_boot=0, common_questions=False)[
         "n_questions"
     ].tolist() == [10, 5]
+
+
+def test_no_sample_with_a_length_is_a_one_line_error() -> None:
+    from hotmess.errors import InputError
+
+    df = overthinker(n=4)
+    df["output_tokens"] = None
+    assert split_at_median(df, pd.Series(np.nan, index=df.index)).isna().all()
+    with pytest.raises(InputError, match="length axis"):
+        natural_overthinking(df, n_boot=0)
