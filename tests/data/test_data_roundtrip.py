@@ -33,6 +33,8 @@ def _full_table() -> pd.DataFrame:
             "raw_output": ['a "quoted", comma\nnewline', "", "z", "(C)", ""],
             "output_tokens": [5, None, 7, 9, None],
             "reasoning_tokens": [None, None, 100, None, None],
+            "length_source": ["api", None, "estimated", "tokenizer", None],
+            "finish_reason": ["stop", None, "length", "stop", "max_tokens"],
             "actions": [None, None, None, None, 12],
             "test_outcomes": [None, None, None, None, [1, 0, NAN]],
             "embedding": [None, None, None, [0.5, NAN, -2.0], None],

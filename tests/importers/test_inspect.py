@@ -60,6 +60,9 @@ def test_multiple_choice_answers_agree_with_inspects_own_scores() -> None:
             assert s.answer == "ABCD".index(score["answer"])
         usage = raw[(s.question_id, s.sample_index)]["model_usage"]["mockllm/model"]
         assert s.output_tokens == usage["output_tokens"] and s.reasoning_tokens == usage["reasoning_tokens"]
+        assert s.length_source == "api"  # the sample's own model usage
+        stop = raw[(s.question_id, s.sample_index)]["output"]["choices"][0]["stop_reason"]
+        assert s.finish_reason == stop == "stop"
         assert s.actions == 1
     assert n_invalid >= 1  # the fixture has an output without "ANSWER: X"
     # and the share correct equals Inspect's own accuracy metric in the log header

@@ -103,6 +103,9 @@ def test_without_results_file_names_come_from_the_file(tmp_path: Path) -> None:
 def test_token_counter_fills_output_tokens() -> None:
     log = read_lm_eval_samples(lm_eval_file("fewshot0", "hm_gen"), token_counter=lambda t: len(t.split()))
     assert all(s.output_tokens == len(s.raw_output.split()) for s in log.samples)
+    assert all(s.length_source == "tokenizer" and s.finish_reason is None for s in log.samples)
+    plain = read_lm_eval_samples(lm_eval_file("fewshot0", "hm_gen"))
+    assert all(s.output_tokens is None and s.length_source is None for s in plain.samples)
 
 
 # -- extraction and exact match, against lm-eval's own implementation when it is installed ----------------

@@ -81,6 +81,7 @@ def test_generates_a_batch_of_samples(smol: LocalProvider) -> None:
         assert c.input_tokens is not None and c.input_tokens > 10
         # the count is the tokenizer's count of what was generated
         assert smol.count_tokens(c.text) <= c.output_tokens + 1
+        assert c.length_source == "tokenizer"  # counted exactly, and marked so
     assert len(set(texts(out))) > 1  # different seeds, temperature 1
 
 

@@ -360,6 +360,14 @@ class StubConfig:
     )
     #: Most filler words before the answer.
     max_filler: int = 20
+    #: Characters of visible reasoning text returned beside choice ``i`` (cycled; empty: none), as reasoning
+    #: servers (vLLM, SGLang) do; it is words of 3 letters ("hmm hmm ..."), one token each, and counts toward
+    #: ``completion_tokens``.
+    reasoning_chars: list[int] = field(default_factory=list)
+    #: Message field carrying that text (``"reasoning_content"`` as vLLM and SGLang, or ``"reasoning"``).
+    reasoning_field: str = "reasoning_content"
+    #: Give every choice its own ``usage`` (``completion_tokens``), beside the response's total.
+    per_choice_usage: bool = False
 
 
 def default_distribution(prompt: str, letters: str) -> list[float]:
@@ -570,6 +578,13 @@ class StubOpenAIServer:
             return " ".join(words[: max(max_tokens, 0)]), max(max_tokens, 0), "length"
         return " ".join(words), len(words), "stop"
 
+    def reasoning_text(self, index: int) -> str:
+        """The visible reasoning text of choice ``index`` (``config.reasoning_chars``; ``""`` for none)."""
+        sizes = self.config.reasoning_chars
+        if not sizes:
+            return ""
+        return " ".join(["hmm"] * (sizes[index % len(sizes)] // 4))
+
     def _complete(self, payload: dict[str, Any], *, chat: bool, fault: str | None) -> dict[str, Any]:
         if chat:
             messages = payload["messages"]
@@ -594,12 +609,20 @@ class StubOpenAIServer:
             if effort is not None:
                 base = self.config.reasoning_tokens.get(str(effort), 0)
                 reasoning = base + int(base * _uniform(prompt, seed, i, "reasoning"))
+            thought = self.reasoning_text(i)
+            tokens += len(thought.split())
             completion_tokens += tokens + reasoning
             reasoning_total += reasoning
             if chat:
-                choices.append({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+                message = {"role": "assistant", "content": text}
+                if thought:
+                    message[self.config.reasoning_field] = thought
+                choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish}
             else:
-                choices.append({"index": i, "text": text, "finish_reason": finish, "logprobs": None})
+                choice = {"index": i, "text": text, "finish_reason": finish, "logprobs": None}
+            if self.config.per_choice_usage:
+                choice["usage"] = {"completion_tokens": tokens + reasoning}
+            choices.append(choice)
         prompt_tokens = len(prompt.split())
         return {
             "id": f"stub-{self.state.requests}",

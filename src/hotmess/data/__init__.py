@@ -10,13 +10,22 @@ from hotmess.data.io import (
     run_protocols,
     write_samples,
 )
-from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS, Sample
+from hotmess.data.schema import (
+    COLUMNS,
+    KEY_COLUMNS,
+    LENGTH_SOURCES,
+    LIST_COLUMNS,
+    MAX_N_OPTIONS,
+    SLOT_COLUMNS,
+    Sample,
+)
 from hotmess.data.store import SCHEMA_VERSION, RunStore
 from hotmess.errors import DuplicateSamplesWarning
 
 __all__ = [
     "COLUMNS",
     "KEY_COLUMNS",
+    "LENGTH_SOURCES",
     "LIST_COLUMNS",
     "MAX_N_OPTIONS",
     "QUESTION_KEY",

@@ -10,6 +10,8 @@ table with every schema column, normalised:
 * ``probs``: a list, a JSON list ``"[0.2, 0.8]"`` or ``"0.2, 0.8"``; used instead of ``answer`` where present.
 * ``context_id`` / ``sample_index``: if absent, every sample of a question gets its own index.
 * ``valid``: if absent, true where an answer or probability vector was given and ``error`` is empty.
+* ``length_source``: one of :data:`~hotmess.data.schema.LENGTH_SOURCES` (any case) or empty; if absent, null
+  (unknown). ``finish_reason``: any text or empty; if absent, null.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
+from hotmess.data.schema import COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
 from hotmess.data.store import RunStore, run_protocols
 from hotmess.errors import DuplicateSamplesWarning, InputError
 
@@ -117,6 +119,8 @@ def _read_table(path: Path) -> pd.DataFrame:
                     "task": str,
                     "budget": str,
                     "run_id": str,
+                    "length_source": str,
+                    "finish_reason": str,
                 },
                 keep_default_na=False,
                 na_values=[""],
@@ -238,6 +242,11 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
         else:
             df[name] = pd.array([pd.NA] * n, dtype="Int64")
     df["created_at"] = pd.to_numeric(raw["created_at"], errors="coerce").fillna(0.0) if "created_at" in raw else 0.0
+    for name, values in (
+        ("finish_reason", _optional_text(raw["finish_reason"]) if "finish_reason" in raw.columns else None),
+        ("length_source", _length_sources(raw, source) if "length_source" in raw.columns else None),
+    ):  # object columns holding None where unknown (a str column would turn None into NaN)
+        df[name] = pd.Series(values if values is not None else [None] * n, index=df.index, dtype=object)
 
     _fill_n_options(df, raw, source)
     _check_probs(df, source)
@@ -376,6 +385,28 @@ def _warn_unproven_repeats(df: pd.DataFrame, cols: list[str]) -> None:
         ),
         stacklevel=3,
     )
+
+
+def _optional_text(col: pd.Series) -> list[str | None]:
+    """Text values with empty cells (None, NaN, "") as None."""
+    out: list[str | None] = []
+    for v in col:
+        text = "" if v is None or v is pd.NA or _isnan(v) else str(v).strip()
+        out.append(text or None)
+    return out
+
+
+def _length_sources(raw: pd.DataFrame, source: str) -> list[str | None]:
+    """The ``length_source`` column checked against :data:`LENGTH_SOURCES` (case-insensitive; empty = unknown)."""
+    values = [None if v is None else v.lower() for v in _optional_text(raw["length_source"])]
+    for i, v in enumerate(values):
+        if v is not None and v not in LENGTH_SOURCES:
+            raise InputError(
+                f"{source}: row {i + 1}: length_source {raw['length_source'].iloc[i]!r} is not one of "
+                f"{', '.join(LENGTH_SOURCES)}",
+                hint="write api, tokenizer or estimated, or leave it empty when unknown (see docs/data.md)",
+            )
+    return values
 
 
 def _no_choice_rows(raw: pd.DataFrame) -> np.ndarray:

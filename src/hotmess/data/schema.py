@@ -6,9 +6,9 @@ analysis reads them. The same columns are used in the SQLite run store and in Pa
 
 Columns
 -------
-=================  ==========  ==========================================================================
+=================  ==========  ==================================================================================
 name               type        meaning
-=================  ==========  ==========================================================================
+=================  ==========  ==================================================================================
 run_id             str         the run that produced the sample ("" for hand-written files)
 model              str         model name (as given to the backend, or as found in a log)
 task               str         task name
@@ -23,14 +23,16 @@ answer             int         0-based extracted answer; -1 = invalid (unparseab
 probs              list|null   per-option probabilities, used instead of ``answer`` when present
 valid              bool        whether an answer (or a probability vector) was extracted
 raw_output         str         the model's raw text (kept for invalid answers too)
-output_tokens      int|null    tokens the model generated (API count, else tokenizer count)
+output_tokens      int|null    tokens the model generated, reasoning text included (see ``length_source``)
 reasoning_tokens   int|null    hidden reasoning tokens, when the API reports them
+length_source      str|null    how ``output_tokens`` was obtained: one of :data:`LENGTH_SOURCES`; null = unknown
+finish_reason      str|null    why generation stopped (``"stop"``, ``"length"``, ...) as the backend reported it
 actions            int|null    number of actions / messages (agentic runs)
 test_outcomes      list|null   per-unit-test outcomes in {0, 1} (test-vector decomposition)
 embedding          list|null   answer embedding (open-ended variance)
 error              str|null    a failure that survived retries; such rows are never scored
 created_at         float       unix time the row was written
-=================  ==========  ==========================================================================
+=================  ==========  ==================================================================================
 
 The primary key is ``(run_id, model, task, question_id, context_id, sample_index, budget)``: samples are
 written exactly once per key, and repeated samples are never collapsed into one. Without ``run_id`` the key
@@ -39,6 +41,13 @@ non-null ``seed`` hold the same sample twice, and analyses count it once
 (:func:`hotmess.data.collapse_duplicate_samples`).
 
 ``n_options`` is at most :data:`MAX_N_OPTIONS`: the decompositions hold one probability per option and sample.
+
+``length_source`` says how far a sample's ``output_tokens`` can be trusted on its own (SPEC §2, reasoning length):
+``"api"`` is the API's count for this one sample, ``"tokenizer"`` a count with the model's tokenizer (reasoning
+text included), ``"estimated"`` one API total for a request that returned several samples, split over them in
+proportion to their text (answer and reasoning) length — right on average over a request, not per sample. Analyses
+that compare samples *within* a question refuse estimated lengths. Null means unknown (hand-written or imported
+files that do not say).
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from typing import Any, Final
 __all__ = [
     "COLUMNS",
     "KEY_COLUMNS",
+    "LENGTH_SOURCES",
     "LIST_COLUMNS",
     "MAX_N_OPTIONS",
     "SLOT_COLUMNS",
@@ -63,6 +73,9 @@ SLOT_COLUMNS: Final = KEY_COLUMNS[1:]
 
 MAX_N_OPTIONS: Final = 1000
 """Most answer options a question may have (analyses allocate questions × samples × options values)."""
+
+LENGTH_SOURCES: Final = ("api", "tokenizer", "estimated")
+"""Values of the ``length_source`` column (besides null = unknown): how ``output_tokens`` was obtained."""
 
 #: Column name -> logical type ("str", "int", "float", "bool", "list").
 COLUMNS: Final[dict[str, str]] = {
@@ -82,6 +95,8 @@ COLUMNS: Final[dict[str, str]] = {
     "raw_output": "str",
     "output_tokens": "int",
     "reasoning_tokens": "int",
+    "length_source": "str",
+    "finish_reason": "str",
     "actions": "int",
     "test_outcomes": "list",
     "embedding": "list",
@@ -120,11 +135,19 @@ class Sample:
     raw_output: str = ""
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
+    length_source: str | None = None
+    finish_reason: str | None = None
     actions: int | None = None
     test_outcomes: tuple[int, ...] | None = None
     embedding: tuple[float, ...] | None = None
     error: str | None = None
     created_at: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        if self.length_source is not None and self.length_source not in LENGTH_SOURCES:
+            raise ValueError(
+                f"length_source: expected one of {', '.join(LENGTH_SOURCES)} or None, got {self.length_source!r}"
+            )
 
     def key(self) -> tuple[str, str, str, str, int, int, str]:
         """The sample's primary key (see :data:`KEY_COLUMNS`)."""

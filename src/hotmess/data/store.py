@@ -8,10 +8,16 @@ later failure updates (its message and time). A good sample is never replaced.
 
 Opening a file checks, before writing anything, that it is empty or a hotmess store: another application's
 SQLite file (even one with a ``samples`` table of its own) is refused and left exactly as it was.
+
+Older stores stay usable. A store of an older schema version (see :data:`ADDED_COLUMNS`) is read as it is, the
+columns it lacks reading as null, even when the file is read-only; opening it for writing upgrades it first —
+the missing columns added and the version raised, in one write transaction that waits for other processes —
+and a store that cannot be upgraded (a read-only file) is still read, and refuses only writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -27,12 +33,14 @@ from typing import Any
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
+from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, Sample
 from hotmess.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "RunStore", "run_protocols"]
+__all__ = ["ADDED_COLUMNS", "SCHEMA_VERSION", "RunStore", "run_protocols"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Schema version -> the ``samples`` columns it added (an older store lacks them until it is upgraded).
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {2: ("length_source", "finish_reason")}
 #: How long opening or writing a store waits for another process that holds it.
 _BUSY_SECONDS = 30.0
 
@@ -119,8 +127,13 @@ def _expected_columns() -> dict[str, frozenset[str]]:
         con.close()
 
 
-def _check_own(conn: sqlite3.Connection, path: Path, objects: dict[str, str]) -> None:
-    """Raise unless the database is a hotmess store this version can use; reads only, writes nothing."""
+def _added_since(version: int) -> set[str]:
+    """``samples`` columns that schema versions after ``version`` added."""
+    return {c for v, cols in ADDED_COLUMNS.items() if v > version for c in cols}
+
+
+def _check_own(conn: sqlite3.Connection, path: Path, objects: dict[str, str]) -> int:
+    """The store's schema version; raise unless it is a hotmess store this version can use. Writes nothing."""
     tables = {name for name, kind in objects.items() if kind == "table"}
     version: str | None = None
     if "meta" in tables and {"key", "value"} <= _columns(conn, "meta"):
@@ -137,10 +150,12 @@ def _check_own(conn: sqlite3.Connection, path: Path, objects: dict[str, str]) ->
             hint="upgrade hotmess",
         )
     expected = _expected_columns()
+    later = _added_since(int(version))  # an older store lacks these until it is upgraded
     for table in sorted((expected.keys() & tables) | {"samples"}):
-        missing = expected[table] - _columns(conn, table)
+        missing = expected[table] - _columns(conn, table) - (later if table == "samples" else set())
         if missing:
             raise sqlite3.DatabaseError(f"its {table} table lacks the column(s) {', '.join(sorted(missing))[:100]}")
+    return int(version)
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
@@ -192,6 +207,8 @@ class RunStore:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         created = False
+        #: ``samples`` columns this (older, not yet upgraded) store lacks: read as null, written after upgrading.
+        self._absent: frozenset[str] = frozenset()
         if self.path.is_dir():
             raise StoreError(
                 f"{self.path} is not a hotmess run store (it is a directory)", hint="give a file name for the run store"
@@ -236,36 +253,82 @@ class RunStore:
 
         A complete store is opened without writing (a reader never waits for a writer, and a store on a
         read-only medium stays readable); a new or incomplete one gets its tables in one write transaction,
-        retried while another process (creating the same store at the same moment) holds the file.
+        retried while another process (creating the same store at the same moment) holds the file. A complete
+        store of an older schema version is read as it is; opened with ``create`` (for writing) it is upgraded
+        first (:meth:`_upgrade`), and when that fails (a read-only file) it stays readable and the first
+        :meth:`write` says why it cannot write.
         """
         objects = self._conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
         if objects:
-            _check_own(self._conn, self.path, {name: kind for kind, name in objects})
+            version = _check_own(self._conn, self.path, {name: kind for kind, name in objects})
             if {"samples", "runs", "questions", "meta"} <= {name for _, name in objects}:
-                return  # complete (the WAL journal mode is kept in the file)
+                # complete (the WAL journal mode is kept in the file); an older one is read as it is, and
+                # upgraded when opened for writing
+                self._absent = frozenset(_expected_columns()["samples"] - _columns(self._conn, "samples"))
+                if create and (version < SCHEMA_VERSION or self._absent):
+                    self._try_upgrade()
+                return
         elif not create:  # opening for reading must not turn an empty file into a store
             raise sqlite3.DatabaseError("the file is empty")
         if not create:
             return
-        script = (
-            f"BEGIN IMMEDIATE;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
-        )
+
+        def make() -> None:
+            # switching a new file to WAL needs it to itself: SQLite answers "locked" at once instead of
+            # waiting, so wait here; IMMEDIATE takes the write lock before the DDL (a deferred BEGIN would
+            # fail at once when it upgrades a stale read snapshot)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(
+                f"BEGIN IMMEDIATE;{_ddl()}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                "COMMIT;"
+            )
+
+        self._while_locked(make)
+        self._absent = frozenset(_expected_columns()["samples"] - _columns(self._conn, "samples"))
+        if self._absent:  # an older store completed by this call (its tables were made by CREATE IF NOT EXISTS)
+            self._upgrade()
+
+    def _while_locked(self, step: Any) -> None:
+        """Run the write transaction ``step()``, again while another process holds the file (at most
+        ``_BUSY_SECONDS``); a transaction left open by a failure is rolled back."""
         deadline = time.monotonic() + _BUSY_SECONDS
         while True:
             try:
-                # switching a new file to WAL needs it to itself: SQLite answers "locked" at once instead of
-                # waiting, so wait here; IMMEDIATE takes the write lock before the DDL (a deferred BEGIN would
-                # fail at once when it upgrades a stale read snapshot)
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-                self._conn.executescript(script)
+                step()
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
                 if self._conn.in_transaction:
                     self._conn.rollback()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
                 time.sleep(0.05)
+
+    def _upgrade(self) -> None:
+        """Bring an older store to :data:`SCHEMA_VERSION`: add the missing ``samples`` columns, raise the version.
+
+        One write transaction (``BEGIN IMMEDIATE``, retried while another process holds the file), which reads
+        the columns again inside it: another process may have upgraded the store meanwhile.
+        """
+
+        def step() -> None:
+            self._conn.execute("BEGIN IMMEDIATE")
+            have = _columns(self._conn, "samples")
+            for name in COLUMNS:  # schema order; ALTER TABLE appends (reads and writes name their columns)
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE samples ADD COLUMN {name} {_SQL_TYPES[COLUMNS[name]]}")
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None or not str(row[0]).isdigit() or int(row[0]) < SCHEMA_VERSION:
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._conn.execute("COMMIT")
+
+        self._while_locked(step)
+        self._absent = frozenset()
+
+    def _try_upgrade(self) -> None:
+        """Upgrade the store; if it cannot be written (read-only, or held too long), keep reading it as it is."""
+        with contextlib.suppress(sqlite3.OperationalError):  # writing says why, if it comes to that
+            self._upgrade()
 
     # -- context management -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -285,10 +348,18 @@ class RunStore:
         A stored good sample is never replaced. A stored error row is replaced by a good sample (counted) or
         updated by a later failure (message and ``created_at``; not counted: no new sample).
         """
+        if self._absent:
+            self._upgrade_for_writing()
         now = time.time()
         rows = []
         for s in samples:
             row = s.to_row() if isinstance(s, Sample) else dict(s)
+            if _plain(row.get("length_source"), "str") not in (None, *LENGTH_SOURCES):
+                raise StoreError(
+                    f"a sample could not be stored: length_source {row['length_source']!r} is not one of "
+                    f"{', '.join(LENGTH_SOURCES)}",
+                    hint="use api, tokenizer or estimated, or None when unknown",
+                )
             if not row.get("created_at"):
                 row["created_at"] = now
             rows.append(
@@ -312,6 +383,27 @@ class RunStore:
                 return n_new
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"a sample could not be stored: {exc}", hint="every key column must be set") from None
+
+    def _upgrade_for_writing(self) -> None:
+        """Upgrade an older store before its first sample is written; a one-line StoreError when it cannot be."""
+        try:
+            self._upgrade()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"cannot write to the run store at {self.path}: it has an older schema (without the column(s) "
+                f"{', '.join(sorted(self._absent))}) and upgrading it failed: {exc}",
+                hint="make the file writable (reading it needs no upgrade), or write into a new run store",
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        """The store's schema version as the file says (older stores are upgraded when opened for writing)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    def _select(self) -> str:
+        """The select list of every schema column; columns an older store lacks read as null."""
+        return ", ".join(f"NULL AS {c}" if c in self._absent else c for c in COLUMNS)
 
     def completed_keys(self, run_id: str | None = None) -> set[tuple[Any, ...]]:
         """Keys of stored samples that are not error rows (what a resumed run skips)."""
@@ -341,7 +433,7 @@ class RunStore:
 
     def samples(self, *, run_id: str | Sequence[str] | None = None, include_errors: bool = True) -> pd.DataFrame:
         """All samples (optionally of some runs) as a DataFrame with the columns of the schema."""
-        sql = f"SELECT {', '.join(COLUMNS)} FROM samples"
+        sql = f"SELECT {self._select()} FROM samples"
         where, args = [], []
         if run_id is not None:
             ids = [run_id] if isinstance(run_id, str) else list(run_id)
@@ -359,7 +451,7 @@ class RunStore:
 
     def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
         """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
-        sql = f"SELECT {', '.join(COLUMNS)} FROM samples ORDER BY {', '.join(KEY_COLUMNS)}"
+        sql = f"SELECT {self._select()} FROM samples ORDER BY {', '.join(KEY_COLUMNS)}"
         for df in pd.read_sql_query(sql, self._conn, chunksize=batch_size):  # one query, read in chunks
             if not df.empty:  # an empty store gives one empty chunk
                 yield _decode_frame(df)
@@ -423,6 +515,8 @@ def _decode_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["valid"] = df["valid"].astype(bool)
     for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
         df[c] = df[c].astype("Int64")
+    for c in ("length_source", "finish_reason"):  # null as None (an all-null column may read as NaN)
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
 
 

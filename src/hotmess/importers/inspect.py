@@ -112,7 +112,9 @@ def read_inspect_log(
                 "seed": seed,
                 "raw_output": _completion(s),
                 "output_tokens": tokens,
+                "length_source": "api" if tokens is not None else None,  # the sample's own model usage
                 "reasoning_tokens": reasoning,
+                "finish_reason": _stop_reason(s),
                 "actions": sum(1 for m in s.get("messages") or [] if m.get("role") == "assistant"),
             }
         )
@@ -227,6 +229,18 @@ def _usage(sample: Mapping[str, Any], model: str) -> tuple[int | None, int | Non
         return sum(vals) if vals else None
 
     return total("output_tokens"), total("reasoning_tokens")
+
+
+def _stop_reason(sample: Mapping[str, Any]) -> str | None:
+    """Why the model stopped: ``output.stop_reason``, else that of the output's first choice."""
+    out = sample.get("output")
+    if not isinstance(out, Mapping):
+        return None
+    reason = out.get("stop_reason")
+    choices = out.get("choices")
+    if reason is None and isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        reason = choices[0].get("stop_reason")
+    return str(reason) if reason else None
 
 
 def _completion(sample: Mapping[str, Any]) -> str:

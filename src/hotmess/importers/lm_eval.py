@@ -70,8 +70,9 @@ def read_lm_eval_samples(
     budget
         Budget label stored with the samples.
     token_counter
-        Counts the output tokens of a generation (e.g. :func:`hf_token_counter`); without one
-        ``output_tokens`` stays empty (lm-eval does not log token counts).
+        Counts the output tokens of a generation (e.g. :func:`hf_token_counter`; ``length_source`` is then
+        ``"tokenizer"``); without one ``output_tokens`` and ``length_source`` stay empty (lm-eval does not log
+        token counts, nor why generation stopped).
 
     Raises
     ------
@@ -430,6 +431,7 @@ def _gen_rows(
                 "valid": ok,
                 "raw_output": text,
                 "output_tokens": token_counter(text) if token_counter else None,
+                "length_source": "tokenizer" if token_counter else None,
             }
         )
     mismatch = 0

@@ -179,13 +179,15 @@ def _parse_message(data: Mapping[str, Any]) -> Completion:
     thinking = "".join(str(b.get("thinking", "")) for b in content if b.get("type") == "thinking")
     raw_usage = data.get("usage")
     usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+    tokens = _int(usage.get("output_tokens"))
     return Completion(
         text=text,
-        output_tokens=_int(usage.get("output_tokens")),
+        output_tokens=tokens,
         reasoning_tokens=None,  # the API counts thinking inside output_tokens and reports no split
         finish_reason=data.get("stop_reason"),
         input_tokens=_int(usage.get("input_tokens")),
         reasoning=thinking or None,
+        length_source="api" if tokens is not None else None,  # one sample per request: its own usage
     )
 
 

@@ -102,9 +102,10 @@ class Completion:
     text
         The visible answer text (``""`` when the model produced none).
     output_tokens
-        Generated tokens of this sample as the backend counted them (API usage, or the local tokenizer); for
-        OpenAI-style APIs this includes hidden reasoning tokens. ``None`` when the backend cannot attribute a
-        count to this one sample (e.g. one request with native ``n > 1`` reports only a total).
+        Generated tokens of this sample, reasoning included, as the backend counted them (API usage, or the
+        local tokenizer); for OpenAI-style APIs this includes hidden reasoning tokens. When one request returned
+        several samples with one total, each sample's share of it (see ``length_source``); ``None`` when no
+        count is known.
     reasoning_tokens
         Hidden reasoning tokens of this sample when the API reports them, else ``None``.
     probs
@@ -116,6 +117,12 @@ class Completion:
     reasoning
         Visible reasoning or thinking text returned beside the answer (Anthropic thinking blocks,
         ``reasoning_content`` of reasoning servers), else ``None``.
+    length_source
+        How ``output_tokens`` was obtained (the sample column of the same name,
+        :data:`hotmess.data.schema.LENGTH_SOURCES`): ``"api"`` — the API's usage for this one sample;
+        ``"tokenizer"`` — counted by the backend's own tokenizer (local models count the tokens they generate,
+        exactly); ``"estimated"`` — one API total for several samples of one request, split over them in
+        proportion to their answer plus reasoning text length. ``None`` when ``output_tokens`` is ``None``.
     """
 
     text: str
@@ -125,6 +132,7 @@ class Completion:
     finish_reason: str | None = None
     input_tokens: int | None = None
     reasoning: str | None = None
+    length_source: str | None = None
 
 
 class RetryableError(Exception):

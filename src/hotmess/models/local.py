@@ -400,6 +400,7 @@ class LocalProvider(Provider):
                         output_tokens=res.output_tokens,
                         finish_reason=res.finish_reason,
                         input_tokens=len(rows[i].prompt_ids),
+                        length_source="tokenizer",  # the tokens generated, counted exactly
                     )
                 )
             out.append(comps)
@@ -438,6 +439,7 @@ class LocalProvider(Provider):
                 probs=tuple(float(p) for p in probs),
                 finish_reason="score",
                 input_tokens=len(spec.prompt_ids),
+                length_source="tokenizer",  # scoring generates nothing: 0 tokens, exactly
             )
             out.append([comp] * r.n)
         return out

@@ -71,7 +71,9 @@ class OpenAICompatConfig:
     mode: Literal["chat", "completions"] = "chat"
     #: ``"native"``: one request with ``n``; ``"parallel"``: ``n`` requests with one seed each; ``"auto"``:
     #: native, unless the request sets ``reasoning_effort`` (per-sample reasoning-token counts need one
-    #: request per sample) or the server showed it ignores ``n`` (then parallel from then on).
+    #: request per sample) or the server showed it ignores ``n`` (then parallel from then on). With native ``n``
+    #: the server reports one token total for all samples, so per-sample ``output_tokens`` are estimates
+    #: (``length_source="estimated"``); ``"parallel"`` gives each sample its own count.
     n_mode: Literal["auto", "native", "parallel"] = "auto"
     #: Name of the token cap field: ``"auto"`` sends ``max_completion_tokens`` to api.openai.com or when
     #: ``reasoning_effort`` is set, else ``max_tokens`` (always ``max_tokens`` in completions mode).
@@ -277,50 +279,89 @@ def _parse_choices(data: Mapping[str, Any], *, chat: bool) -> list[Completion]:
     raw_usage = data.get("usage")
     usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     input_tokens = _int(usage.get("prompt_tokens"))
-    single = len(choices) == 1  # usage counts only belong to one sample when there is one choice
-    details = usage.get("completion_tokens_details")
-    reasoning_tokens = _int(details.get("reasoning_tokens")) if isinstance(details, dict) else None
     parsed = [_choice_text(ch, chat=chat) for ch in choices]
-    total = _int(usage.get("completion_tokens"))
-    counts = [total] if single else _split_tokens(total, [t for t, _ in parsed])
+    total, total_reasoning = _usage_counts(usage)
+    if len(choices) == 1:  # the response's usage is this one sample's
+        counts, reasoning_counts = [total], [total_reasoning]
+        sources: list[str | None] = ["api" if total is not None else None]
+    else:
+        own = [_usage_counts(ch.get("usage")) for ch in choices]  # per-choice usage, where a server gives it
+        reasoning_counts = [r for _, r in own]
+        sizes = [len(text) + len(reasoning or "") for text, reasoning in parsed]
+        counts, sources = _per_choice_tokens(total, [t for t, _ in own], sizes)
     out = []
-    for ch, (text, reasoning), tokens in zip(choices, parsed, counts, strict=True):
+    for ch, (text, reasoning), tokens, source, reasoning_tokens in zip(
+        choices, parsed, counts, sources, reasoning_counts, strict=True
+    ):
         out.append(
             Completion(
                 text=text,
                 output_tokens=tokens,
-                reasoning_tokens=reasoning_tokens if single else None,
+                reasoning_tokens=reasoning_tokens,
                 finish_reason=ch.get("finish_reason"),
                 input_tokens=input_tokens,
                 reasoning=reasoning,
+                length_source=source,
             )
         )
     return out
 
 
-def _split_tokens(total: int | None, texts: list[str]) -> list[int | None]:
-    """Estimate per-choice output tokens from a response's total, in proportion to each text's length.
+def _usage_counts(usage: Any) -> tuple[int | None, int | None]:
+    """``(completion_tokens, reasoning_tokens)`` of a usage object (either ``None`` when absent)."""
+    if not isinstance(usage, dict):
+        return None, None
+    details = usage.get("completion_tokens_details")
+    reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, dict) else None
+    return _int(usage.get("completion_tokens")), reasoning
 
-    With ``n > 1`` the API reports one ``completion_tokens`` for all choices; reasoning length is the main
-    length axis, so each sample gets its share (largest-remainder rounding keeps the sum exact).
 
-    >>> _split_tokens(10, ["aaaa", "a", ""])
-    [8, 2, 0]
+def _per_choice_tokens(
+    total: int | None, own: list[int | None], sizes: list[int]
+) -> tuple[list[int | None], list[str | None]]:
+    """Output tokens and their ``length_source`` for each choice of one response with several choices.
+
+    A choice with its own usage count keeps it (``"api"``). The others share what the response's total leaves,
+    in proportion to ``sizes`` (answer plus reasoning characters), marked ``"estimated"``: with native ``n > 1``
+    servers (vLLM, SGLang, OpenAI) report one ``completion_tokens`` for all choices. Without a total they get
+    ``None``.
+
+    >>> _per_choice_tokens(100, [None, None, None], [12_000, 300, 3_000])
+    ([78, 2, 20], ['estimated', 'estimated', 'estimated'])
+    >>> _per_choice_tokens(100, [60, None, None], [5, 1, 3])
+    ([60, 10, 30], ['api', 'estimated', 'estimated'])
+    >>> _per_choice_tokens(None, [7, None], [1, 1])
+    ([7, None], ['api', None])
     """
-    if total is None:
-        return [None] * len(texts)
-    lengths = [len(t) for t in texts]
-    if sum(lengths) == 0:
-        base = [total // len(texts)] * len(texts)
+    counts: list[int | None] = list(own)
+    sources: list[str | None] = ["api" if t is not None else None for t in own]
+    rest = [i for i, t in enumerate(own) if t is None]
+    if rest and total is not None:
+        left = max(total - sum(t for t in own if t is not None), 0)
+        for i, share in zip(rest, _split_tokens(left, [sizes[i] for i in rest]), strict=True):
+            counts[i], sources[i] = share, "estimated"
+    return counts, sources
+
+
+def _split_tokens(total: int, sizes: list[int]) -> list[int]:
+    """Split ``total`` in proportion to ``sizes`` (equally when all are 0); largest remainders keep the sum exact.
+
+    >>> _split_tokens(10, [4, 1, 0])
+    [8, 2, 0]
+    >>> _split_tokens(5, [0, 0])
+    [3, 2]
+    """
+    if sum(sizes) == 0:
+        base = [total // len(sizes)] * len(sizes)
         for i in range(total - sum(base)):
             base[i] += 1
-        return list(base)
-    raw = [total * n / sum(lengths) for n in lengths]
+        return base
+    raw = [total * n / sum(sizes) for n in sizes]
     shares = [int(x) for x in raw]
     order = sorted(range(len(raw)), key=lambda i: raw[i] - shares[i], reverse=True)
     for i in order[: total - sum(shares)]:
         shares[i] += 1
-    return list(shares)
+    return shares
 
 
 def _choice_text(choice: Mapping[str, Any], *, chat: bool) -> tuple[str, str | None]:

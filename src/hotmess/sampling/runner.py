@@ -352,11 +352,8 @@ class _Run:
                 for i, s in zip(unit.indices, seeds, strict=True)
             ]
         out = []
-        count = getattr(self.provider, "count_tokens", None)  # tokenizer fallback when the API gives no count
         for i, s, comp in zip(unit.indices, seeds, result, strict=True):
-            tokens = comp.output_tokens
-            if tokens is None and callable(count):
-                tokens = int(count(comp.text))
+            tokens, source = self.length(comp)
             if comp.probs is not None:  # log-likelihood scoring: a distribution over the displayed options
                 scored = prompt.probs_to_original(comp.probs)
                 probs: tuple[float, ...] | None = scored
@@ -375,9 +372,26 @@ class _Run:
                     raw_output=comp.text,
                     output_tokens=tokens,
                     reasoning_tokens=comp.reasoning_tokens,
+                    length_source=source,
+                    finish_reason=comp.finish_reason,
                 )
             )
         return out
+
+    def length(self, comp: Completion) -> tuple[int | None, str | None]:
+        """A sample's reasoning length (SPEC §2): ``(output_tokens, length_source)``.
+
+        The backend's count when it is this sample's own (``"api"``, ``"tokenizer"``, or unsaid: ``None``); else,
+        when the provider has a tokenizer (``count_tokens``), the tokens of the answer *and* the reasoning text
+        (``"tokenizer"``); else the backend's estimate (``"estimated"``) or nothing.
+        """
+        tokens = comp.output_tokens
+        source = comp.length_source if tokens is not None else None
+        count = getattr(self.provider, "count_tokens", None)
+        if (tokens is None or source == "estimated") and callable(count):
+            tokens = int(count(comp.text)) + (int(count(comp.reasoning)) if comp.reasoning else 0)
+            source = "tokenizer"
+        return tokens, source
 
     async def do_unit(self, unit: _Unit) -> None:
         prompt = build_prompt(
