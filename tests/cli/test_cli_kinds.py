@@ -58,12 +58,24 @@ def test_report_on_a_swe_store_has_its_sections(swe_store: Path, tmp_path: Path,
 
 
 def test_a_mixed_store_is_analysed_per_kind(swe_store: Path, capsys) -> None:
-    code, _, err = _run(capsys, "import", "inspect", FIXTURES / "mc_quiz.eval", "-s", swe_store)
+    logs = [FIXTURES / "mc_quiz.eval", FIXTURES / "open_qa.eval"]
+    code, _, err = _run(capsys, "import", "inspect", *logs, "-s", swe_store)
     assert code == 0, err
     code, out, err = _run(capsys, "analyze", swe_store, "--json", "--n-boot", "0")
     data = json.loads(out)
-    assert [k["kind"] for k in data["kinds"]] == ["multiple-choice", "test-vector"]
+    # open-ended answers are stored as right/wrong two-option questions; the questions table tells them apart
+    assert [k["kind"] for k in data["kinds"]] == ["multiple-choice", "open-ended", "test-vector"]
     assert data["rows_by_kind"]["test-vector"] == 12
+    alone = {}
+    for task in ("mc_quiz", "open_qa"):
+        from hotmess.analysis import summarize_samples
+        from hotmess.data import read_samples
+
+        df = read_samples(swe_store)
+        alone[task] = summarize_samples(df[df["task"] == task], n_boot=0).overall.incoherence
+    got = {k["kind"]: k["incoherence"] for k in data["kinds"]}
+    assert got["multiple-choice"] == pytest.approx(alone["mc_quiz"], abs=1e-12)
+    assert got["open-ended"] == pytest.approx(alone["open_qa"], abs=1e-12)
     code, out, err = _run(capsys, "analyze", swe_store, "--n-boot", "0")
     assert "overall · multiple-choice" in out and "overall · test-vector" in out and "never pooled" in err
 

@@ -290,6 +290,8 @@ def simulate_samples(
                     "valid": not bad,
                     "raw_output": text,
                     "output_tokens": int(tokens[q, s]),
+                    "length_source": "tokenizer",  # an exact per-sample count, by construction
+                    "finish_reason": "stop",
                     "reasoning_tokens": None,
                     "actions": None,
                     "test_outcomes": None,

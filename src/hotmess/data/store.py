@@ -447,7 +447,18 @@ class RunStore:
         df = _decode_frame(pd.read_sql_query(sql, self._conn, params=args))
         # which runs draw the same samples: analyses count a repeated sample once only between those
         df.attrs["run_protocols"] = run_protocols(self.runs())
+        # which questions are open-ended (scored right/wrong as two options): analyses never pool them with
+        # multiple-choice questions (hotmess.analysis.sample_kinds)
+        df.attrs["question_kinds"] = self.question_kinds()
         return df
+
+    def question_kinds(self) -> dict[tuple[str, str], str]:
+        """``(task, question_id) → kind`` for questions whose metadata names a kind (e.g. ``"open-ended"``)."""
+        rows = self._conn.execute(
+            "SELECT task, question_id, json_extract(metadata, '$.kind') FROM questions "
+            "WHERE json_valid(metadata) AND json_extract(metadata, '$.kind') IS NOT NULL"
+        ).fetchall()
+        return {(str(t), str(q)): str(k) for t, q, k in rows}
 
     def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
         """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
