@@ -45,13 +45,23 @@ def _frame(answers: list[list[int]], valid: list[list[bool]] | None = None) -> p
     ("answers", "expected"),
     [
         ([[1, 1], [2, 2]], {"reseeding": 0.0, "context": 1.0, "both": 1.0}),
-        ([[1, 2], [1, 1]], {"reseeding": 1.0, "context": 0.0, "both": 1.0}),
+        ([[1, 2, 1], [1, 1, 1]], {"reseeding": 1.0, "context": 0.0, "both": 1.0}),
         ([[3, 3], [3, 3]], {"reseeding": 0.0, "context": 0.0, "both": 0.0}),
     ],
 )
 def test_hand_cases(answers: list[list[int]], expected: dict[str, float]) -> None:
     res = answer_changes(_frame(answers)).set_index("change")["share"].to_dict()
     assert res == expected
+
+
+def test_ties_between_a_contexts_answers_are_broken_at_random() -> None:
+    """No context has a majority; only answer 0 is shared by all three. Taking the lowest answer of each tie (or
+    the first in sort order) would always pick 0 and say the contexts agree; at random they agree 1 time in 27."""
+    frame = _frame([[0, 1, 2], [0, 3, 2], [0, 1, 3]])
+    shares = [answer_changes(frame, rng=seed).set_index("change").loc["context", "share"] for seed in range(40)]
+    assert 0.85 < np.mean(shares) < 1.0
+    again = [answer_changes(frame, rng=seed).set_index("change").loc["context", "share"] for seed in range(40)]
+    assert shares == again  # seeded
 
 
 def test_invalid_policy() -> None:

@@ -56,7 +56,7 @@ def test_sample_kinds_and_open_ended_from_question_metadata() -> None:
         }
     )
     assert an.sample_kinds(df).tolist() == ["multiple-choice", "multiple-choice", "test-vector", None]
-    df.attrs["question_kinds"] = {("oe", "b"): "open-ended"}
+    df.attrs["question_kinds"] = {"oe": {"b": "open-ended"}}
     assert an.sample_kinds(df).tolist() == ["multiple-choice", "open-ended", "test-vector", None]
 
 
@@ -148,7 +148,7 @@ def test_estimated_per_sample_lengths_are_refused_by_the_split_not_by_question_m
     df["length_source"] = "estimated"
     with pytest.raises(InputError, match="estimated per-sample lengths") as info:
         an.natural_overthinking(df, n_boot=0)
-    assert "n_mode=parallel" in info.value.hint
+    assert "--option n_mode=parallel" in info.value.hint
     forced = an.natural_overthinking(df, n_boot=0, allow_estimated_lengths=True)
     assert len(forced) == 3
     an.incoherence_vs_length(df, n_buckets=2, n_boot=0)  # question means are fine
@@ -195,3 +195,24 @@ def test_answer_changes_compare_each_contexts_majority() -> None:
     first = an.answer_changes(df, context_answer="sample", sample_index=0).set_index("change")["share"]
     assert major["context"] == 0.0 and first["context"] == 1.0
     assert major["reseeding"] == 1.0 and major["both"] == 1.0
+
+
+def test_older_flags_keep_their_metric() -> None:
+    """``unbiased`` is the Brier correction and ``jackknife`` the KL one, as in hotmess.metrics."""
+    df = simulate_samples(np.full(5, 0.5), np.full(5, 0.5), kind="answers", rng=8)
+    plug = an.summarize_samples(df, "kl", n_boot=0).overall.variance
+    assert an.summarize_samples(df, "kl", unbiased=True, n_boot=0).overall.variance == plug
+    assert an.summarize_samples(df, "kl", jackknife=True, n_boot=0).overall.variance != plug
+    assert an.summarize_samples(df, "kl", estimator="corrected", n_boot=0).overall.options["estimator"] == "corrected"
+
+
+def test_the_report_says_what_an_analysis_left_out() -> None:
+    from hotmess.report import ReportOptions, build_report
+
+    df = simulate_samples(np.full(6, 0.5), np.full(6, 0.5), kind="answers", lengths=100, length_noise=0.3, rng=9)
+    df = pd.concat([df.assign(budget="low"), df.assign(budget="high")], ignore_index=True)
+    df["length_source"] = "estimated"
+    rep = build_report(df, options=ReportOptions(n_boot=20, plots=False))
+    sections = {s.key: s for s in rep.sections}
+    assert sections["overthinking"].skipped and "estimated" in sections["overthinking"].skipped
+    assert any("natural-overthinking" in n for n in sections["budgets"].notes)

@@ -111,5 +111,5 @@ def test_no_sample_with_a_length_is_a_one_line_error() -> None:
     df = overthinker(n=4)
     df["output_tokens"] = None
     assert split_at_median(df, pd.Series(np.nan, index=df.index)).isna().all()
-    with pytest.raises(InputError, match="length axis"):
+    with pytest.raises(InputError, match="different lengths on the axis"):
         natural_overthinking(df, n_boot=0)

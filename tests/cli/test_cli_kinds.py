@@ -102,3 +102,28 @@ def test_hard_kl_on_probability_samples_is_a_one_line_error(tmp_path: Path, caps
     path = write_samples(simulate_samples(np.full(3, 0.5), np.full(3, 0.3), rng=0), tmp_path / "p.parquet")
     code, _, err = _run(capsys, "analyze", path, "--metric", "hard-kl")
     assert code == 2 and "probability vectors" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl", ".sqlite"])
+def test_kinds_survive_convert(swe_store: Path, tmp_path: Path, capsys, suffix: str) -> None:
+    code, _, err = _run(capsys, "import", "inspect", FIXTURES / "open_qa.eval", "-s", swe_store)
+    assert code == 0, err
+    out = tmp_path / f"copy{suffix}"
+    code, _, err = _run(capsys, "convert", swe_store, out)
+    assert code == 0, err
+    code, text, err = _run(capsys, "analyze", out, "--json", "--n-boot", "0")
+    assert code == 0, err
+    assert [k["kind"] for k in json.loads(text)["kinds"]] == ["open-ended", "test-vector"]
+
+
+def test_corrected_estimator_leaves_a_group_of_single_samples_out(tmp_path: Path, capsys) -> None:
+    rows = ["question_id,answer,correct,model"]
+    rows += ["q1,A,A,m1", "q1,B,A,m1", "q2,A,A,m1", "q2,A,A,m1"]  # m1: two questions with two samples
+    rows += ["q1,B,A,m2", "q2,C,A,m2"]  # m2: one sample per question
+    path = tmp_path / "one.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = _run(capsys, "analyze", path, "--metric", "brier", "--estimator", "corrected", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [g["model"] for g in data["groups"]] == ["m1"] and data["overall"]["n_questions"] == 2
+    assert any("left out" in w for w in data["warnings"])

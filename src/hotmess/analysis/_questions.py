@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from hotmess.analysis.structure import backtracking_markers
 from hotmess.data.frames import to_arrays
+from hotmess.data.schema import SAMPLE_KINDS
 from hotmess.errors import InputError
 from hotmess.metrics import (
     DEFAULT_DELTA,
@@ -60,9 +61,10 @@ LENGTH_AXES = ("output_tokens", "reasoning_tokens", "actions", "backtracking")
 RATIO_METRICS = ("kl", "brier", "hard-kl")
 """Metrics whose incoherence ratio is defined (the 0/1 variance changes sign between questions)."""
 
-KINDS = ("multiple-choice", "open-ended", "test-vector")
+KINDS = SAMPLE_KINDS
 """Decomposition kinds, analysed separately: options with one correct (KL/Brier/...), open-ended answers scored
-right/wrong (a two-option question, told apart by the store's question metadata), unit-test outcome vectors."""
+right/wrong (two-option questions marked by the ``kind`` column or the store's question metadata), unit-test
+outcome vectors."""
 
 STATS = ("bias", "variance", "error", "incoherence", "accuracy")
 KEY = ["task", "question_id"]
@@ -81,14 +83,18 @@ def check_metric(metric: str) -> None:
 
 
 def resolve_estimator(estimator: str | None, metric: str, *, unbiased: bool = False, jackknife: bool = False) -> str:
-    """The estimator to use: ``estimator``, or ``corrected`` when the older ``unbiased``/``jackknife`` flags ask.
+    """The estimator to use: ``estimator``, or ``corrected`` when an older flag asks for its own metric.
+
+    ``unbiased`` means the Brier n/(n−1) correction and ``jackknife`` the KL jackknife, as in
+    :func:`hotmess.metrics.decompose`; each is ignored for the other metrics.
 
     Examples
     --------
-    >>> resolve_estimator(None, "brier", unbiased=True), resolve_estimator("plugin", "kl")
+    >>> resolve_estimator(None, "brier", unbiased=True), resolve_estimator(None, "kl", unbiased=True)
     ('corrected', 'plugin')
     """
-    est = estimator or ("corrected" if unbiased or jackknife else "plugin")
+    legacy = (unbiased and metric == "brier") or (jackknife and metric == "kl")
+    est = estimator or ("corrected" if legacy else "plugin")
     if est not in ESTIMATORS:
         raise ValueError(f"estimator: expected one of {', '.join(ESTIMATORS)}, got {est!r}")
     if est == "corrected" and metric not in ("kl", "brier"):
@@ -112,31 +118,38 @@ def _present(v: Any) -> bool:
 
 
 def sample_kinds(df: pd.DataFrame) -> pd.Series:
-    """Decomposition kind of each row (see :data:`KINDS`); NA for rows no decomposition can score.
+    """Decomposition kind of each row (see :data:`KINDS`); None for rows no decomposition can score.
 
-    A row with ``test_outcomes`` is a test vector; one with options and a correct option is multiple choice,
-    or open-ended when ``df.attrs["question_kinds"]`` (set by :meth:`hotmess.data.RunStore.samples` from the
-    questions table) marks its question so.
+    The ``kind`` column says it where it is set (importers set it: ``open-ended`` for right/wrong answers, which
+    look like two-option questions). Elsewhere it is inferred: a row with ``test_outcomes`` is a test vector, one
+    with options and a correct option is multiple choice — or open-ended when ``df.attrs["question_kinds"]``
+    (set by :meth:`hotmess.data.RunStore.samples` from the questions table, for stores imported before the
+    column existed) marks its question so. A stated kind the row cannot be scored as gives None.
 
     Examples
     --------
-    >>> df = pd.DataFrame({"task": "t", "question_id": ["a", "b", "c"], "n_options": [4, 0, 0],
-    ...                    "correct": [1, -1, -1], "test_outcomes": [None, [1, 0], None]})
+    >>> df = pd.DataFrame({"task": "t", "question_id": ["a", "b", "c", "d"], "n_options": [4, 0, 0, 2],
+    ...                    "correct": [1, -1, -1, 0], "test_outcomes": [None, [1, 0], None, None],
+    ...                    "kind": [None, None, None, "open-ended"]})
     >>> sample_kinds(df).tolist()
-    ['multiple-choice', 'test-vector', None]
+    ['multiple-choice', 'test-vector', None, 'open-ended']
     """
     tests = df["test_outcomes"].map(_present).to_numpy(bool) if "test_outcomes" in df else np.zeros(len(df), bool)
     choice = ((df["correct"] >= 0) & (df["n_options"] >= 2)).to_numpy(bool)
     values = np.full(len(df), None, dtype=object)
     values[choice] = "multiple-choice"
     values[tests] = "test-vector"
-    kinds = pd.Series(values, index=df.index, dtype=object)
     marked = df.attrs.get("question_kinds") or {}
-    open_keys = {k for k, v in marked.items() if v == "open-ended"}
+    open_keys = {(t, q) for t, qs in marked.items() for q, v in qs.items() if v == "open-ended"}
     if open_keys and choice.any():
         keys = pd.Series(list(zip(df["task"].astype(str), df["question_id"].astype(str), strict=True)), index=df.index)
-        kinds[choice & ~tests & keys.isin(open_keys).to_numpy()] = "open-ended"
-    return kinds
+        values[choice & ~tests & keys.isin(open_keys).to_numpy()] = "open-ended"
+    if "kind" in df.columns:
+        stated = df["kind"].to_numpy(dtype=object)
+        has = pd.notna(stated)
+        ok = np.where(stated == "test-vector", tests, choice)  # the stated kind needs the row's own fields
+        values[has] = np.where(ok[has], stated[has], None)
+    return pd.Series(values, index=df.index, dtype=object)
 
 
 def scored_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ def answer_changes(
     sample_index: int = 0,
     invalid: str = "distinct",
     level: float = 0.95,
+    rng: np.random.Generator | int | None = 0,
 ) -> pd.DataFrame:
     """Share of questions with at least one different answer under each kind of test-time randomness.
 
@@ -36,8 +37,8 @@ def answer_changes(
         Columns that define a group.
     context_answer
         For ``context``: compare each context's ``"majority"`` answer across contexts (the paper's form; a tie
-        goes to the first answer in sort order), or the answer with ``sample_index``
-        (``"sample"``).
+        between answers is broken at random with ``rng``, so ties favour neither agreement nor change), or the
+        answer with ``sample_index`` (``"sample"``).
     sample_index
         The sample compared when ``context_answer="sample"``.
     invalid
@@ -45,6 +46,8 @@ def answer_changes(
         ``"ignore"``: invalid samples are left out.
     level
         Level of the Wilson interval on each share.
+    rng
+        Seed or generator for breaking ties between a context's most frequent answers.
 
     Returns
     -------
@@ -87,8 +90,12 @@ def answer_changes(
     )
     # Context: each context's majority answer (or one sample index) across contexts (≥2 contexts).
     if context_answer == "majority":
-        one = s.groupby([*qkey, "context_id"], sort=False)["_ans"].agg(lambda x: x.mode().iloc[0])
-        one = one.reset_index()
+        gen = np.random.default_rng(rng)
+        ctx_key = [*qkey, "context_id"]
+        counts = s.groupby([*ctx_key, "_ans"], sort=True).size().rename("_n").reset_index()
+        counts["_tie"] = gen.random(len(counts))
+        counts = counts.sort_values(["_n", "_tie"], ascending=[False, True], kind="stable")
+        one = counts.drop_duplicates(ctx_key, keep="first")  # the most frequent answer, ties at random
     else:
         one = s[s["sample_index"] == sample_index]
     ctx = one.groupby(qkey, sort=False)["_ans"].agg(["nunique", "size"])

@@ -154,9 +154,7 @@ def ensemble_analysis(
             f"n_ensembles: expected at least 2 (the variance is measured across ensembles), got {n_ensembles}"
         )
     by = check_by(by)
-    est = "corrected" if unbiased else estimator
-    for m in metrics:
-        resolve_estimator(est, m)
+    ests = {m: resolve_estimator(None if estimator == "plugin" else estimator, m, unbiased=unbiased) for m in metrics}
     gen = np.random.default_rng(rng)
     scored = require_scored(df)
     tests = scored["_kind"] == "test-vector"
@@ -168,7 +166,7 @@ def ensemble_analysis(
         )
         scored = scored[~tests]
     rows, fit_rows = [], []
-    for labels, frame in groups_of(scored.rename(columns={"_kind": "kind"}), by):
+    for labels, frame in groups_of(scored.assign(kind=scored["_kind"]), by):
         arrays, _ = to_arrays(frame, question_key=UNIT)
         smin = int(arrays.n_samples.min())
         n_ens = n_ensembles or min(10, max(2, smin // 4))
@@ -184,7 +182,7 @@ def ensemble_analysis(
         for metric in metrics:
             reps: dict[str, list[NDArray[np.float64]]] = {s: [] for s in STATS}
             for e, probs, acc in per_size:
-                corrected = est == "corrected"
+                corrected = ests[metric] == "corrected"
                 if metric == "brier":
                     d = brier_decomposition(probs, arrays.targets, n_options=arrays.n_options, unbiased=corrected)
                 else:

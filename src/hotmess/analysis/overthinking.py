@@ -89,8 +89,8 @@ def check_exact_lengths(scored: pd.DataFrame, axis: str, *, allow_estimated: boo
         raise InputError(
             f"{n} of {len(scored)} samples have estimated per-sample lengths (one API token total split over "
             "several choices), so they cannot be split into short and long halves",
-            hint="sample one completion per request (--backend-opt n_mode=parallel) or with a backend that has a "
-            "tokenizer; or force it with --allow-estimated-lengths",
+            hint="sample one completion per request (hotmess run --option n_mode=parallel) or with a backend that "
+            "has a tokenizer; or force it with --allow-estimated-lengths",
         )
 
 
@@ -166,7 +166,7 @@ def natural_overthinking(
     scored = scored[scored["_half"].notna()]
     if scored.empty:
         raise InputError(
-            f"no question has two samples with a value on the length axis {axis!r}", hint="choose another --axis"
+            f"no question has two samples of different lengths on the axis {axis!r}", hint="choose another --axis"
         )
     parts = {}
     for name in ("short", "long"):

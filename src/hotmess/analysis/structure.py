@@ -106,7 +106,8 @@ def invalid_rates(df: pd.DataFrame, *, by: Sequence[str] = ("model", "budget"), 
     """Invalid-format rate (no extractable answer) per group, with a Wilson interval; error rows apart.
 
     Error rows (failures that survived retries) are not samples of the model's behaviour: they are counted in
-    ``n_error_rows`` and excluded from the rate.
+    ``n_error_rows`` and excluded from the rate. Test-vector runs have no answer format to be invalid and are left
+    out (rows with ``test_outcomes``).
 
     Examples
     --------
@@ -116,6 +117,8 @@ def invalid_rates(df: pd.DataFrame, *, by: Sequence[str] = ("model", "budget"), 
     >>> r[["n_samples", "n_invalid", "n_error_rows"]].values.tolist(), round(float(r["invalid_rate"][0]), 3)
     ([[3, 1, 1]], 0.333)
     """
+    if "test_outcomes" in df.columns:
+        df = df[df["test_outcomes"].map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)))]
     err = df["error"].notna() if "error" in df.columns else pd.Series(False, index=df.index)
     frame = df[list(by)].assign(_err=err.to_numpy(), _inv=(~df["valid"].astype(bool) & ~err).to_numpy())
     g = frame.groupby(list(by), sort=True)

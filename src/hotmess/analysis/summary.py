@@ -237,7 +237,7 @@ def summarize_samples(
         if msg not in seen:
             seen.append(msg)
 
-    def one(frame: pd.DataFrame, kind: str, seed: Any) -> Summary:
+    def one(frame: pd.DataFrame, kind: str, seed: Any) -> Summary | None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if est == "corrected":
@@ -247,9 +247,7 @@ def summarize_samples(
                     note(f"{n_left} question(s) with one sample were left out: the corrected estimator needs two")
                     frame = frame[~single]
                     if frame.empty:
-                        raise InputError(
-                            "no question has two samples", hint="the corrected estimator needs ≥ 2 per question"
-                        )
+                        return None
             if kind == "test-vector":
                 s = _tests_summary(frame, estimator=est, n_boot=n_boot, level=level, ci_method=ci_method, rng=seed)
             else:
@@ -265,12 +263,22 @@ def summarize_samples(
     groups: list[tuple[dict[str, str], Summary]] = []
     for kind in kinds:
         frame = scored[scored["_kind"] == kind]
-        per_kind.append((kind, one(frame, kind, gen)))
+        overall = one(frame, kind, gen)
+        if overall is None:
+            note(f"{kind}: no question has two samples, which the corrected estimator needs; not summarised")
+            continue
+        per_kind.append((kind, overall))
         if by:
             for keys, part in frame.groupby(list(by), sort=True):
                 labels = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
                 labels = {k: str(v) for k, v in labels.items()}
-                groups.append(({"kind": kind, **labels} if len(kinds) > 1 else labels, one(part, kind, gen)))
+                s = one(part, kind, gen)
+                if s is None:
+                    note(f"{'/'.join(labels.values())}: every question has one sample; left out (corrected estimator)")
+                    continue
+                groups.append(({"kind": kind, **labels} if len(kinds) > 1 else labels, s))
+    if not per_kind:
+        raise InputError("no question has two samples", hint="the corrected estimator needs ≥ 2 samples per question")
     if n_error:
         seen.append(f"{n_error} error row(s) (failures that survived retries) were not scored")
     return TableSummary(

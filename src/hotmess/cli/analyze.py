@@ -72,8 +72,8 @@ def analyze(
         "--estimator",
         help="plugin (the paper's) or corrected (KL jackknife, Brier and test-vector n/(n−1) variance).",
     ),
-    unbiased: bool = typer.Option(False, "--unbiased", help="Same as --estimator corrected."),
-    jackknife: bool = typer.Option(False, "--jackknife", help="Same as --estimator corrected."),
+    unbiased: bool = typer.Option(False, "--unbiased", help="Brier: same as --estimator corrected (older spelling)."),
+    jackknife: bool = typer.Option(False, "--jackknife", help="KL: same as --estimator corrected (older spelling)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
     level: float = typer.Option(0.95, "--ci-level", help="Confidence level."),
     ci_method: str = typer.Option("percentile", "--ci-method", help="percentile or bca."),
@@ -86,7 +86,9 @@ def analyze(
         raise ConfigError(f"unknown metric {metric!r}", hint=f"use one of {', '.join(METRICS)}")
     if estimator not in ESTIMATORS:
         raise ConfigError(f"unknown estimator {estimator!r}", hint=f"use one of {', '.join(ESTIMATORS)}")
-    if (estimator == "corrected" or unbiased or jackknife) and metric not in ("kl", "brier"):
+    if (unbiased and metric == "brier") or (jackknife and metric == "kl"):
+        estimator = "corrected"
+    if estimator == "corrected" and metric not in ("kl", "brier"):
         raise ConfigError(
             f"the corrected estimator is defined for kl and brier, not {metric}", hint="drop --estimator corrected"
         )
@@ -111,7 +113,7 @@ def analyze(
             metric,
             by=groups,
             delta=delta,
-            estimator="corrected" if unbiased or jackknife else estimator,
+            estimator=estimator,
             n_boot=n_boot,
             level=level,
             ci_method=ci_method,  # type: ignore[arg-type]  # checked above
@@ -132,7 +134,13 @@ def analyze(
     console.print(_table(res))
     for w in res.warnings:
         err_console.print(f"[yellow]note:[/] {escape(w)}")
-    if metric == "zero-one" and not res.mixed:
+    choice_kinds = [k for k, _ in res.kinds if k != "test-vector"]
+    if "test-vector" in dict(res.kinds) and metric != "kl":
+        err_console.print(
+            f"[yellow]note:[/] test-vector samples use the test-vector decomposition; --metric {metric} "
+            "applies to the other kinds only"
+        )
+    if metric == "zero-one" and choice_kinds:
         err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
     if out is not None:
         err_console.print(f"results written to {out}")

@@ -88,7 +88,7 @@ def report(
     estimator: str = typer.Option(
         "plugin", "--estimator", help="plugin (the paper's) or corrected (KL jackknife, Brier n/(n−1))."
     ),
-    unbiased: bool = typer.Option(False, "--unbiased", help="Same as --estimator corrected."),
+    unbiased: bool = typer.Option(False, "--unbiased", help="Brier: same as --estimator corrected (older spelling)."),
     allow_estimated_lengths: bool = typer.Option(
         False,
         "--allow-estimated-lengths",
@@ -109,7 +109,9 @@ def report(
         )
     if estimator not in ("plugin", "corrected"):
         raise ConfigError(f"unknown estimator {estimator!r}", hint="use plugin or corrected")
-    if (estimator == "corrected" or unbiased) and metric == "hard-kl":
+    if unbiased and metric == "brier":
+        estimator = "corrected"
+    if estimator == "corrected" and metric == "hard-kl":
         raise ConfigError("the corrected estimator is defined for kl and brier, not hard-kl", hint="use plugin")
     if difficulty not in ("length", "metadata"):
         raise ConfigError(f"unknown --difficulty {difficulty!r}", hint="use length or metadata")
@@ -131,7 +133,7 @@ def report(
         n_boot=n_boot,
         level=level,
         seed=seed,
-        estimator="corrected" if unbiased else estimator,
+        estimator=estimator,
         allow_estimated_lengths=allow_estimated_lengths,
         markers=marker_words,
     )

@@ -16,6 +16,7 @@ from hotmess.data.schema import (
     LENGTH_SOURCES,
     LIST_COLUMNS,
     MAX_N_OPTIONS,
+    SAMPLE_KINDS,
     SLOT_COLUMNS,
     Sample,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "LIST_COLUMNS",
     "MAX_N_OPTIONS",
     "QUESTION_KEY",
+    "SAMPLE_KINDS",
     "SCHEMA_VERSION",
     "SLOT_COLUMNS",
     "STORE_SUFFIXES",

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
+from hotmess.data.schema import COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, MAX_N_OPTIONS, SAMPLE_KINDS, SLOT_COLUMNS
 from hotmess.data.store import RunStore, run_protocols
 from hotmess.errors import DuplicateSamplesWarning, InputError
 
@@ -120,6 +120,7 @@ def _read_table(path: Path) -> pd.DataFrame:
                     "budget": str,
                     "run_id": str,
                     "length_source": str,
+                    "kind": str,
                     "finish_reason": str,
                 },
                 keep_default_na=False,
@@ -245,6 +246,7 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     for name, values in (
         ("finish_reason", _optional_text(raw["finish_reason"]) if "finish_reason" in raw.columns else None),
         ("length_source", _length_sources(raw, source) if "length_source" in raw.columns else None),
+        ("kind", _kinds(raw, source) if "kind" in raw.columns else None),
     ):  # object columns holding None where unknown (a str column would turn None into NaN)
         df[name] = pd.Series(values if values is not None else [None] * n, index=df.index, dtype=object)
 
@@ -394,6 +396,18 @@ def _optional_text(col: pd.Series) -> list[str | None]:
         text = "" if v is None or v is pd.NA or _isnan(v) else str(v).strip()
         out.append(text or None)
     return out
+
+
+def _kinds(raw: pd.DataFrame, source: str) -> list[str | None]:
+    """The ``kind`` column checked against :data:`SAMPLE_KINDS` (case-insensitive; empty = inferred from the row)."""
+    values = [None if v is None else v.lower() for v in _optional_text(raw["kind"])]
+    for i, v in enumerate(values):
+        if v is not None and v not in SAMPLE_KINDS:
+            raise InputError(
+                f"{source}: row {i + 1}: kind {raw['kind'].iloc[i]!r} is not one of {', '.join(SAMPLE_KINDS)}",
+                hint="write multiple-choice, open-ended or test-vector, or leave it empty (see docs/data.md)",
+            )
+    return values
 
 
 def _length_sources(raw: pd.DataFrame, source: str) -> list[str | None]:

@@ -26,6 +26,7 @@ raw_output         str         the model's raw text (kept for invalid answers to
 output_tokens      int|null    tokens the model generated, reasoning text included (see ``length_source``)
 reasoning_tokens   int|null    hidden reasoning tokens, when the API reports them
 length_source      str|null    how ``output_tokens`` was obtained: one of :data:`LENGTH_SOURCES`; null = unknown
+kind               str|null    decomposition kind, one of :data:`SAMPLE_KINDS`; null = inferred from the row
 finish_reason      str|null    why generation stopped (``"stop"``, ``"length"``, ...) as the backend reported it
 actions            int|null    number of actions / messages (agentic runs)
 test_outcomes      list|null   per-unit-test outcomes in {0, 1} (test-vector decomposition)
@@ -61,6 +62,7 @@ __all__ = [
     "LENGTH_SOURCES",
     "LIST_COLUMNS",
     "MAX_N_OPTIONS",
+    "SAMPLE_KINDS",
     "SLOT_COLUMNS",
     "Sample",
 ]
@@ -73,6 +75,10 @@ SLOT_COLUMNS: Final = KEY_COLUMNS[1:]
 
 MAX_N_OPTIONS: Final = 1000
 """Most answer options a question may have (analyses allocate questions × samples × options values)."""
+
+SAMPLE_KINDS: Final = ("multiple-choice", "open-ended", "test-vector")
+"""Values of the ``kind`` column (besides null = inferred from the row: test outcomes → test vector, a correct
+option → multiple choice): which decomposition a sample belongs to. Analyses never pool two kinds."""
 
 LENGTH_SOURCES: Final = ("api", "tokenizer", "estimated")
 """Values of the ``length_source`` column (besides null = unknown): how ``output_tokens`` was obtained."""
@@ -87,6 +93,7 @@ COLUMNS: Final[dict[str, str]] = {
     "sample_index": "int",
     "budget": "str",
     "seed": "int",
+    "kind": "str",
     "n_options": "int",
     "correct": "int",
     "answer": "int",
@@ -135,6 +142,7 @@ class Sample:
     raw_output: str = ""
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
+    kind: str | None = None
     length_source: str | None = None
     finish_reason: str | None = None
     actions: int | None = None
@@ -144,6 +152,8 @@ class Sample:
     created_at: float = field(default=0.0)
 
     def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in SAMPLE_KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(SAMPLE_KINDS)} or None, got {self.kind!r}")
         if self.length_source is not None and self.length_source not in LENGTH_SOURCES:
             raise ValueError(
                 f"length_source: expected one of {', '.join(LENGTH_SOURCES)} or None, got {self.length_source!r}"

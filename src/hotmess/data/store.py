@@ -33,14 +33,14 @@ from typing import Any
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, Sample
+from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, SAMPLE_KINDS, Sample
 from hotmess.errors import StoreError
 
 __all__ = ["ADDED_COLUMNS", "SCHEMA_VERSION", "RunStore", "run_protocols"]
 
 SCHEMA_VERSION = 2
 #: Schema version -> the ``samples`` columns it added (an older store lacks them until it is upgraded).
-ADDED_COLUMNS: dict[int, tuple[str, ...]] = {2: ("length_source", "finish_reason")}
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {2: ("length_source", "finish_reason", "kind")}
 #: How long opening or writing a store waits for another process that holds it.
 _BUSY_SECONDS = 30.0
 
@@ -360,6 +360,11 @@ class RunStore:
                     f"{', '.join(LENGTH_SOURCES)}",
                     hint="use api, tokenizer or estimated, or None when unknown",
                 )
+            if _plain(row.get("kind"), "str") not in (None, *SAMPLE_KINDS):
+                raise StoreError(
+                    f"a sample could not be stored: kind {row['kind']!r} is not one of {', '.join(SAMPLE_KINDS)}",
+                    hint="use multiple-choice, open-ended or test-vector, or None to infer it from the row",
+                )
             if not row.get("created_at"):
                 row["created_at"] = now
             rows.append(
@@ -452,13 +457,19 @@ class RunStore:
         df.attrs["question_kinds"] = self.question_kinds()
         return df
 
-    def question_kinds(self) -> dict[tuple[str, str], str]:
-        """``(task, question_id) → kind`` for questions whose metadata names a kind (e.g. ``"open-ended"``)."""
+    def question_kinds(self) -> dict[str, dict[str, str]]:
+        """``{task: {question_id: kind}}`` for questions whose metadata names a kind (e.g. ``"open-ended"``).
+
+        Plain string keys, so the mapping travels with a Parquet export (pandas keeps ``DataFrame.attrs``).
+        """
         rows = self._conn.execute(
             "SELECT task, question_id, json_extract(metadata, '$.kind') FROM questions "
             "WHERE json_valid(metadata) AND json_extract(metadata, '$.kind') IS NOT NULL"
         ).fetchall()
-        return {(str(t), str(q)): str(k) for t, q, k in rows}
+        out: dict[str, dict[str, str]] = {}
+        for t, q, k in rows:
+            out.setdefault(str(t), {})[str(q)] = str(k)
+        return out
 
     def iter_batches(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
         """Samples in key order, ``batch_size`` rows at a time (for exports that must not load it all)."""
@@ -526,7 +537,7 @@ def _decode_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["valid"] = df["valid"].astype(bool)
     for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
         df[c] = df[c].astype("Int64")
-    for c in ("length_source", "finish_reason"):  # null as None (an all-null column may read as NaN)
+    for c in ("length_source", "finish_reason", "kind"):  # null as None (an all-null column may read as NaN)
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
 

@@ -352,6 +352,7 @@ def _open_ended(
             None if err is not None or not isinstance(sc, Mapping) else _correctness(path, where, sc.get("value"))
         )
         row = {**base, "n_options": 2, "correct": 0, "answer": -1, "valid": False, "probs": None, "error": err}
+        row["kind"] = "open-ended"  # a right/wrong two-option question: never pooled with multiple choice
         if p_correct is not None:
             row["valid"] = True
             row["answer"] = 0 if p_correct >= 0.5 else 1
@@ -387,7 +388,7 @@ def _test_vector(
     by_q: dict[str, list[int]] = {}
     for i, base in enumerate(common):
         by_q.setdefault(base["question_id"], []).append(i)
-    rows: list[dict[str, Any]] = [dict(b) for b in common]
+    rows: list[dict[str, Any]] = [{**b, "kind": "test-vector"} for b in common]
     questions: list[dict[str, Any]] = []
     missing_total = 0
     for qid, idx in by_q.items():

@@ -425,6 +425,7 @@ def _gen_rows(
                 "question_id": str(rec["doc_id"]),
                 "sample_index": r,
                 "seed": seed,
+                "kind": "open-ended",  # a right/wrong two-option question: never pooled with multiple choice
                 "n_options": 2,
                 "correct": 0,
                 "answer": (0 if hit else 1) if ok else -1,

@@ -150,11 +150,14 @@ def _section(
 ) -> Section:
     method = method_notes.METHODS.get(method or key, "")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             tables, figures, notes = body()
     except (HotmessError, ValueError) as exc:
         return Section(key, title, method, skipped=str(exc))
+    # what the analysis left out (one-sample questions, a comparison it could not make) is said in the section
+    left = [str(w.message) for w in caught if issubclass(w.category, an.LeftOutWarning)]
+    notes = [*notes, *dict.fromkeys(m for m in left if m not in notes)]
     return Section(key, title, method, tables, {k: v for k, v in figures.items() if v is not None}, notes)
 
 
