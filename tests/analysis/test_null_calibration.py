@@ -17,6 +17,7 @@ from hotmess.analysis import (
     ensemble_analysis,
     incoherence_vs_length,
     natural_overthinking,
+    scaling_analysis,
     simulate_samples,
 )
 
@@ -90,7 +91,7 @@ def test_the_old_unequal_halves_would_fail_this_check(metric: str, monkeypatch: 
     diffs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(60):
+        for r in range(40):
             rng = np.random.default_rng(10_000 + r)
             res = natural_overthinking(_null_question_set(rng), metric=metric, n_boot=0)
             diffs.append(float(res.set_index("half").loc["long − short", "incoherence"]))
@@ -169,3 +170,32 @@ def test_ensemble_variance_slope_is_minus_one_for_independent_samples(ensemble_t
     t = ensemble_truth
     cover = _coverage(t["variance_slope_low"].to_numpy(float), t["variance_slope_high"].to_numpy(float), -1.0)
     assert cover >= 0.90, f"the 95% interval of the slope covered −1 in only {cover:.1%} of replicates"
+
+
+@pytest.fixture(scope="module")
+def scaling_null() -> pd.DataFrame:
+    """Scaling fits of 200 replicates where three "sizes" are the same model: every exponent is 0."""
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for r in range(REPLICATES):
+            rng = np.random.default_rng(40_000 + r)
+            Q = 30
+            bias, variance = rng.uniform(0.2, 0.6, Q), rng.uniform(0.1, 0.35, Q)
+            lengths = np.exp(rng.uniform(np.log(50), np.log(2000), Q))
+            family = pd.concat(
+                simulate_samples(bias, variance, lengths=lengths, model=m, n_contexts=5, samples_per_context=2, rng=rng)
+                for m in ("fam-1b", "fam-4b", "fam-16b")
+            )
+            fits = scaling_analysis(family, metric="brier", n_groups=2, n_boot=N_BOOT, rng=rng).fits
+            rows.append(fits)
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.mark.parametrize("col", ["bias_exponent", "variance_exponent", "incoherence_slope"])
+def test_scaling_exponents_are_zero_when_size_does_nothing(scaling_null: pd.DataFrame, col: str) -> None:
+    t = scaling_null
+    ok, mean, se = _mean_within_two_se(t[col].to_numpy(float), 0.0)
+    assert ok, f"{col}: mean {mean:+.4f} over {len(t)} null fits (SE {se:.4f})"
+    cover = _coverage(t[f"{col}_low"].to_numpy(float), t[f"{col}_high"].to_numpy(float), 0.0)
+    assert cover >= 0.90, f"the 95% interval of {col} covered 0 in only {cover:.1%} of null fits"

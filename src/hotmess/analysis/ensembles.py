@@ -18,9 +18,9 @@ from hotmess.analysis._questions import (
     check_by,
     fill_stats,
     groups_of,
-    interval,
     require_scored,
     resolve_estimator,
+    t_interval,
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, slopes
@@ -205,6 +205,6 @@ def ensemble_analysis(
                 sl = slopes(np.broadcast_to(E, Y.shape).copy(), Y)
                 frow[f"{s}_slope"] = float(sl[0])
                 if n_boot > 0:
-                    frow[f"{s}_slope_low"], frow[f"{s}_slope_high"] = interval(sl[1:], level)
+                    frow[f"{s}_slope_low"], frow[f"{s}_slope_high"] = t_interval(float(sl[0]), sl[1:], level, Q)
             fit_rows.append(frow)
     return EnsembleAnalysis(table=pd.DataFrame(rows), fits=pd.DataFrame(fit_rows))

@@ -14,9 +14,9 @@ from hotmess.analysis._questions import (
     boot_weights,
     fill_stats,
     groups_of,
-    interval,
     question_frame,
     resolve_estimator,
+    t_interval,
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, slopes
@@ -176,7 +176,8 @@ def incoherence_vs_length(
         fit = fit_power_law(st["length"][0], st["incoherence"][0])
         frow = {**labels, "alpha": fit.exponent, "prefactor": fit.prefactor, "r2": fit.r2, "n_points": fit.n_points}
         if n_boot > 0:
-            frow["alpha_low"], frow["alpha_high"] = interval(slopes(st["length"][1:], st["incoherence"][1:]), level)
+            reps = slopes(st["length"][1:], st["incoherence"][1:])
+            frow["alpha_low"], frow["alpha_high"] = t_interval(fit.exponent, reps, level, len(g))
         fit_rows.append(frow)
     return LengthAnalysis(
         buckets=pd.DataFrame(bucket_rows), fits=pd.DataFrame(fit_rows), axis=axis, reference_model=reference_model

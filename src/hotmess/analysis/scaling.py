@@ -14,9 +14,9 @@ from hotmess.analysis._questions import (
     STATS,
     boot_weights,
     fill_stats,
-    interval,
     question_frame,
     resolve_estimator,
+    t_interval,
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, param_counts, slopes
@@ -204,18 +204,20 @@ def scaling_analysis(
                 cell_rows.append(fill_stats(row, st, gi, level, STATS))
             frow: dict[str, object] = {"kind": kind, "budget": budget, "group": gi, "group_label": name}
             frow["n_models"] = len(models)
+            n_group = int(members[:, gi].sum())  # questions behind the fit: the t interval's degrees of freedom + 1
             for s, sign, col in (("bias", -1, "bias_exponent"), ("variance", -1, "variance_exponent")):
                 Y = np.column_stack([stats[m][s][:, gi] for m in models])  # (1 + B, M)
                 fit = fit_power_law(N, Y[0])
                 sl = sign * slopes(np.broadcast_to(N, Y.shape).copy(), Y)
                 frow[col], frow[f"{col}_r2"] = float(sl[0]), fit.r2
                 if n_boot > 0:
-                    frow[f"{col}_low"], frow[f"{col}_high"] = interval(sl[1:], level)
+                    frow[f"{col}_low"], frow[f"{col}_high"] = t_interval(float(sl[0]), sl[1:], level, n_group)
             Y = np.column_stack([stats[m]["incoherence"][:, gi] for m in models])
             sl = slopes(np.broadcast_to(N, Y.shape).copy(), Y)
             frow["incoherence_slope"] = float(sl[0])
             if n_boot > 0:
-                frow["incoherence_slope_low"], frow["incoherence_slope_high"] = interval(sl[1:], level)
+                lo_hi = t_interval(float(sl[0]), sl[1:], level, n_group)
+                frow["incoherence_slope_low"], frow["incoherence_slope_high"] = lo_hi
             fit_rows.append(frow)
         # Regression over the (model, group) cells of this budget.
         Lc = np.concatenate([stats[m]["length"] for m in models], axis=1)  # (1 + B, M·G)
@@ -226,7 +228,7 @@ def scaling_analysis(
             row = {"kind": kind, "budget": budget, "term": term, "coef": float(coefs[0, j]), "r2": float(r2[0])}
             row["n_cells"] = int((np.isfinite(Yc[0]) & (Yc[0] > 0)).sum())
             if n_boot > 0:
-                row["coef_low"], row["coef_high"] = interval(coefs[1:, j], level)
+                row["coef_low"], row["coef_high"] = t_interval(float(coefs[0, j]), coefs[1:, j], level, Qc)
             reg_rows.append(row)
     if not cell_rows:
         raise InputError(
