@@ -47,11 +47,15 @@ def _old_median_split(df: pd.DataFrame, lengths: pd.Series, *, by=("model", "bud
 
 @pytest.fixture(scope="module")
 def overthinking_null() -> dict[str, pd.DataFrame]:
+    return overthinking_replicates()
+
+
+def overthinking_replicates(replicates: int = REPLICATES) -> dict[str, pd.DataFrame]:
     """``long − short`` rows of 200 null replicates, for KL and Brier (the same simulated data for both)."""
     out: dict[str, list[pd.Series]] = {"kl": [], "brier": []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(REPLICATES):
+        for r in range(replicates):
             rng = np.random.default_rng(10_000 + r)
             df = _null_question_set(rng)
             for metric in out:
@@ -119,11 +123,15 @@ def test_overthinking_interval_is_paired_across_halves() -> None:
 
 @pytest.fixture(scope="module")
 def length_null() -> pd.DataFrame:
+    return length_replicates()
+
+
+def length_replicates(replicates: int = REPLICATES) -> pd.DataFrame:
     """Fitted α of incoherence ∝ length^α on 200 replicates where incoherence does not depend on length."""
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(REPLICATES):
+        for r in range(replicates):
             rng = np.random.default_rng(20_000 + r)
             Q = 40
             lengths = np.exp(rng.uniform(np.log(50), np.log(5000), Q))  # question lengths spread over two decades
@@ -149,11 +157,15 @@ def test_length_exponent_is_zero_on_null_data(length_null: pd.DataFrame) -> None
 
 @pytest.fixture(scope="module")
 def ensemble_truth() -> pd.DataFrame:
+    return ensemble_replicates()
+
+
+def ensemble_replicates(replicates: int = REPLICATES) -> pd.DataFrame:
     """Fitted variance slope over ensemble sizes 1, 2, 4 for independent samples (truth: −1)."""
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(REPLICATES):
+        for r in range(replicates):
             rng = np.random.default_rng(30_000 + r)
             Q = 30
             df = simulate_samples(
@@ -174,11 +186,15 @@ def test_ensemble_variance_slope_is_minus_one_for_independent_samples(ensemble_t
 
 @pytest.fixture(scope="module")
 def scaling_null() -> pd.DataFrame:
+    return scaling_replicates()
+
+
+def scaling_replicates(replicates: int = REPLICATES) -> pd.DataFrame:
     """Scaling fits of 200 replicates where three "sizes" are the same model: every exponent is 0."""
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(REPLICATES):
+        for r in range(replicates):
             rng = np.random.default_rng(40_000 + r)
             Q = 30
             bias, variance = rng.uniform(0.2, 0.6, Q), rng.uniform(0.1, 0.35, Q)
