@@ -5,10 +5,11 @@
 Parquet files.
 """
 
-from hotmess.report.build import Report, ReportOptions, Section, build_report, load_inputs
+from hotmess.report.build import Banner, Report, ReportOptions, Section, build_report, load_inputs
 from hotmess.report.html import render_html, table_html, write_html, write_tables
 
 __all__ = [
+    "Banner",
     "Report",
     "ReportOptions",
     "Section",

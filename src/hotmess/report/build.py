@@ -23,7 +23,7 @@ from hotmess.metrics import DEFAULT_DELTA
 from hotmess.report import notes as method_notes
 from hotmess.report import plots as plot
 
-__all__ = ["Report", "ReportOptions", "Section", "build_report", "load_inputs"]
+__all__ = ["Banner", "Report", "ReportOptions", "Section", "build_report", "load_inputs"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,21 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Banner:
+    """A guardrail: something in the data that limits what the report can conclude (shown first, in words).
+
+    ``level`` is ``"warning"`` (a conclusion may be wrong) or ``"info"``; ``affects`` names the sections whose
+    findings it weakens; ``value`` is the measured number behind it (e.g. the invalid rate).
+    """
+
+    key: str
+    level: str
+    message: str
+    affects: tuple[str, ...] = ()
+    value: float | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything the HTML report shows; :meth:`tables` flattens the tables for JSON/Parquet export."""
 
@@ -87,6 +102,12 @@ class Report:
     runs: pd.DataFrame | None = None
     examples: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
+    banners: list[Banner] = field(default_factory=list)
+    """Guardrails computed from the data, shown at the top of the report."""
+    samples: pd.DataFrame | None = None
+    """Every sample the report analysed (for the sample browser)."""
+    questions: pd.DataFrame | None = None
+    """The store's questions (text, options, correct option, metadata), when the input was a store."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``<section>__<table>`` → table, plus ``runs`` and ``examples`` when present."""
@@ -383,6 +404,8 @@ def build_report(
         runs=runs_table,
         examples=_examples(df, o.n_examples),
         warnings=data_notes,
+        samples=df,
+        questions=questions,
     )
 
 
