@@ -127,3 +127,17 @@ def test_corrected_estimator_leaves_a_group_of_single_samples_out(tmp_path: Path
     data = json.loads(out)
     assert [g["model"] for g in data["groups"]] == ["m1"] and data["overall"]["n_questions"] == 2
     assert any("left out" in w for w in data["warnings"])
+
+
+def test_analyze_states_its_guardrails(tmp_path: Path, capsys) -> None:
+    rows = ["question_id,answer,correct,finish_reason"]
+    for q in range(6):
+        answers = ["A", "B", "C", "D", "", "B", "C", "D"]  # at chance; one in eight invalid
+        rows += [f"q{q},{a},A,{f}" for a, f in zip(answers, ["stop", "length"] * 4, strict=True)]
+    path = tmp_path / "guess.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = _run(capsys, "analyze", path, "--json", "--n-boot", "0")
+    keys = {g["key"] for g in json.loads(out)["guardrails"]}
+    assert code == 0 and {"chance", "invalid", "truncation", "few_samples"} <= keys
+    code, out, err = _run(capsys, "analyze", path, "--n-boot", "0")
+    assert "hit the token cap" in err and "could not be parsed" in err

@@ -10,6 +10,7 @@ from hotmess.analysis.budgets import budget_effects, budget_order
 from hotmess.analysis.changes import CHANGE_KINDS, answer_changes
 from hotmess.analysis.ensembles import EnsembleAnalysis, ensemble_analysis, ensemble_probs
 from hotmess.analysis.fits import PowerLawFit, fit_power_law, param_counts, parse_param_count
+from hotmess.analysis.guardrails import Guardrail, guardrails, verdict
 from hotmess.analysis.length import LengthAnalysis, equal_buckets, incoherence_vs_length
 from hotmess.analysis.overthinking import HALVES, check_exact_lengths, natural_overthinking, split_at_median
 from hotmess.analysis.scaling import ScalingAnalysis, difficulty_from_questions, scaling_analysis
@@ -28,6 +29,7 @@ __all__ = [
     "QUESTION_UNIT",
     "SURVEY_COLUMNS",
     "EnsembleAnalysis",
+    "Guardrail",
     "LeftOutWarning",
     "LengthAnalysis",
     "PowerLawFit",
@@ -46,6 +48,7 @@ __all__ = [
     "ensemble_probs",
     "equal_buckets",
     "fit_power_law",
+    "guardrails",
     "incoherence_vs_length",
     "invalid_rates",
     "marker_table",
@@ -59,4 +62,5 @@ __all__ = [
     "split_at_median",
     "summarize_samples",
     "survey_analysis",
+    "verdict",
 ]

@@ -24,6 +24,7 @@ from hotmess.analysis._questions import (
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, slopes
+from hotmess.analysis.guardrails import verdict
 from hotmess.data.frames import to_arrays
 from hotmess.metrics import DEFAULT_DELTA, SampleArrays, brier_decomposition, kl_decomposition
 
@@ -206,5 +207,8 @@ def ensemble_analysis(
                 frow[f"{s}_slope"] = float(sl[0])
                 if n_boot > 0:
                     frow[f"{s}_slope_low"], frow[f"{s}_slope_high"] = t_interval(float(sl[0]), sl[1:], level, Q)
+            if n_boot > 0:
+                lo, hi = frow["variance_slope_low"], frow["variance_slope_high"]
+                frow["verdict"] = verdict(frow["variance_slope"], lo, hi, null=0.0, what="variance changing with E")
             fit_rows.append(frow)
     return EnsembleAnalysis(table=pd.DataFrame(rows), fits=pd.DataFrame(fit_rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,10 +21,15 @@ from hotmess.analysis._questions import (
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, slopes
+from hotmess.analysis.guardrails import verdict
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA
 
-__all__ = ["LengthAnalysis", "equal_buckets", "incoherence_vs_length"]
+__all__ = ["MIN_QUESTIONS_PER_BUCKET", "LengthAnalysis", "equal_buckets", "incoherence_vs_length"]
+
+MIN_QUESTIONS_PER_BUCKET = 3
+"""A power law is fitted only through at least 3 buckets of at least this many questions each; otherwise the
+fits table says why it was not fitted (a line through buckets of one question each is noise drawn as a trend)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,8 @@ class LengthAnalysis:
         the bucketing axis), ``length_min``/``length_max``, ``own_length`` (the group's own mean length),
         bias, variance, error, incoherence, accuracy and ``<stat>_low``/``<stat>_high`` CIs.
     fits
-        One row per (model, budget): ``alpha`` (incoherence ∝ length^α), ``alpha_low``/``alpha_high``,
+        One row per (model, budget): ``alpha`` (incoherence ∝ length^α), ``alpha_low``/``alpha_high``, ``verdict``
+        (the interval in words, or why no power law was fitted),
         ``prefactor``, ``r2``, ``n_points``.
     axis
         The length axis.
@@ -173,11 +180,25 @@ def incoherence_vs_length(
                 "own_length": float(part["own_length"].mean()),
             }
             bucket_rows.append(fill_stats(row, st, k, level, STATS))
+        smallest = int(members.sum(axis=0).min())
+        frow: dict[str, Any] = {**labels}
+        if smallest < MIN_QUESTIONS_PER_BUCKET or K < 3:
+            nan = float("nan")
+            frow |= {"alpha": nan, "prefactor": nan, "r2": nan, "n_points": K, "alpha_low": nan, "alpha_high": nan}
+            frow["verdict"] = (
+                f"not fitted: {K} bucket(s), the smallest with {smallest} question(s); a power law needs at least "
+                f"3 buckets of {MIN_QUESTIONS_PER_BUCKET} questions"
+            )
+            fit_rows.append(frow)
+            continue
         fit = fit_power_law(st["length"][0], st["incoherence"][0])
-        frow = {**labels, "alpha": fit.exponent, "prefactor": fit.prefactor, "r2": fit.r2, "n_points": fit.n_points}
+        frow |= {"alpha": fit.exponent, "prefactor": fit.prefactor, "r2": fit.r2, "n_points": fit.n_points}
         if n_boot > 0:
             reps = slopes(st["length"][1:], st["incoherence"][1:])
             frow["alpha_low"], frow["alpha_high"] = t_interval(fit.exponent, reps, level, len(g))
+            frow["verdict"] = verdict(fit.exponent, frow["alpha_low"], frow["alpha_high"], what="a trend")
+        else:
+            frow["verdict"] = "no interval (n_boot = 0)"
         fit_rows.append(frow)
     return LengthAnalysis(
         buckets=pd.DataFrame(bucket_rows), fits=pd.DataFrame(fit_rows), axis=axis, reference_model=reference_model

@@ -21,6 +21,7 @@ from hotmess.analysis._questions import (
     sample_lengths,
     weighted_stats,
 )
+from hotmess.analysis.guardrails import verdict
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA
 
@@ -134,7 +135,8 @@ def natural_overthinking(
     DataFrame
         Three rows per group (``kind`` first, then ``by``), ``half`` ∈ ``short``, ``long``, ``long − short``,
         with ``n_questions``, ``n_samples`` (of the half; both halves for the difference), ``length`` (mean),
-        bias, variance, error, incoherence, accuracy and their CIs.
+        bias, variance, error, incoherence, accuracy and their CIs, and ``verdict`` (the difference's incoherence
+        interval in words, on the ``long − short`` row).
 
     Notes
     -----
@@ -191,5 +193,11 @@ def natural_overthinking(
             row = {**labels, "half": name, "n_questions": n, "n_samples": counts[name]}
             row["length"] = float(st["length"][0, 0])
             method = "t" if name == "long − short" else "percentile"
-            rows.append(fill_stats(row, st, 0, level, STATS, method=method, n=n))
+            row = fill_stats(row, st, 0, level, STATS, method=method, n=n)
+            if name == "long − short" and n_boot > 0:
+                lo, hi = row["incoherence_low"], row["incoherence_high"]
+                row["verdict"] = verdict(row["incoherence"], lo, hi, what="a difference")
+            else:
+                row["verdict"] = ""
+            rows.append(row)
     return pd.DataFrame(rows)

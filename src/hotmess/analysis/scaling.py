@@ -20,6 +20,7 @@ from hotmess.analysis._questions import (
     weighted_stats,
 )
 from hotmess.analysis.fits import fit_power_law, param_counts, slopes
+from hotmess.analysis.guardrails import verdict
 from hotmess.analysis.length import equal_buckets
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA
@@ -218,6 +219,7 @@ def scaling_analysis(
             if n_boot > 0:
                 lo_hi = t_interval(float(sl[0]), sl[1:], level, n_group)
                 frow["incoherence_slope_low"], frow["incoherence_slope_high"] = lo_hi
+                frow["verdict"] = verdict(float(sl[0]), *lo_hi, what="incoherence changing with size")
             fit_rows.append(frow)
         # Regression over the (model, group) cells of this budget.
         Lc = np.concatenate([stats[m]["length"] for m in models], axis=1)  # (1 + B, M·G)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hotmess.analysis._questions import ESTIMATORS
+from hotmess.analysis.guardrails import guardrails
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data import read_samples
@@ -19,6 +20,9 @@ from hotmess.errors import ConfigError, DuplicateSamplesWarning
 from hotmess.metrics import DEFAULT_DELTA, METRICS
 
 __all__ = ["register"]
+
+_ANALYZE_GUARDRAILS = ("chance", "invalid", "truncation", "few_samples")
+"""Guardrails that concern the overall numbers (the report shows the per-section ones too)."""
 
 
 def _table(res: TableSummary) -> Table:
@@ -123,7 +127,9 @@ def analyze(
     for c in caught:
         if not issubclass(c.category, DuplicateSamplesWarning):
             warnings.showwarning(c.message, c.category, c.filename, c.lineno)
+    checks = [g for g in guardrails(df) if g.key in _ANALYZE_GUARDRAILS]
     data = {"source": str(path), **res.to_dict()}
+    data["guardrails"] = [{"key": g.key, "level": g.level, "message": g.message, "value": g.value} for g in checks]
     if out is not None:
         write_results(data, res.to_frame(), out)
     if as_json:
@@ -132,6 +138,9 @@ def analyze(
             err_console.print(f"[yellow]note:[/] {escape(w)}")
         return
     console.print(_table(res))
+    for g in checks:  # what limits these numbers, before anything else
+        colour = "red" if g.level == "warning" else "yellow"
+        err_console.print(f"[{colour}]{g.level}:[/] {escape(g.message)}")
     for w in res.warnings:
         err_console.print(f"[yellow]note:[/] {escape(w)}")
     choice_kinds = [k for k, _ in res.kinds if k != "test-vector"]

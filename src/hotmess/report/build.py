@@ -156,6 +156,49 @@ def _fig(opts: ReportOptions, make: Callable[[], Any]) -> bytes | None:
     return to_png(make())
 
 
+_LABELS = ("kind", "model", "budget", "metric", "group_label")
+
+
+def _verdicts(fits: pd.DataFrame, name: str, col: str) -> list[str]:
+    """One sentence per fitted row: the estimate, its interval, and the verdict in words."""
+    out = []
+    for _, r in fits.iterrows():
+        who = " / ".join(str(r[c]) for c in _LABELS if c in r.index and str(r[c]) not in ("", "nan"))
+        v = r.get("verdict", "")
+        if not isinstance(v, str) or not v:
+            continue
+        est = r.get(col)
+        head = f"{who}: {name} = {est:.3g}" if isinstance(est, float) and np.isfinite(est) else f"{who}: {name}"
+        out.append(f"{head} — {v}")
+    return out
+
+
+def _robustness(df: pd.DataFrame, o: ReportOptions) -> pd.DataFrame:
+    """The headline under each choice the reader might make: KL (several δ) and Brier, side by side."""
+    rows = []
+    for metric, delta in (("kl", DEFAULT_DELTA), ("kl", 1e-6), ("kl", 1e-3), ("kl", 1e-2), ("brier", DEFAULT_DELTA)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = an.summarize_samples(df, metric, by=[], delta=delta, n_boot=o.n_boot, level=o.level, rng=o.seed)
+        for kind, s in res.kinds:
+            ci = s.ci.get("incoherence")
+            label = "brier" if metric == "brier" else f"kl, δ = {delta:g}"
+            if kind == "test-vector" and metric != "brier":
+                continue  # one decomposition for test vectors: listed once, on the brier row
+            rows.append(
+                {
+                    "kind": kind,
+                    "metric": "test-vector" if kind == "test-vector" else label,
+                    "incoherence": s.incoherence,
+                    "incoherence_low": ci.low if ci else float("nan"),
+                    "incoherence_high": ci.high if ci else float("nan"),
+                    "bias": s.bias,
+                    "variance": s.variance,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _with_attrs(part: pd.DataFrame, whole: pd.DataFrame) -> pd.DataFrame:
     part = part.copy()
     part.attrs.update(whole.attrs)
@@ -252,7 +295,7 @@ def build_report(
 
     def overview() -> Body:
         res = an.summarize_samples(df, o.metric, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
-        return {"summary": res.to_frame()}, {}, [*data_notes, *res.warnings]
+        return {"summary": res.to_frame(), "robustness": _robustness(df, o)}, {}, [*data_notes, *res.warnings]
 
     def length(d: pd.DataFrame) -> Body:
         res = an.incoherence_vs_length(
@@ -269,6 +312,7 @@ def build_report(
         notes = [f"length axis: {o.axis}"]
         if o.reference_model:
             notes.append(f"buckets by the lengths of {o.reference_model}")
+        notes += _verdicts(res.fits, "α", "alpha")
         return {"buckets": res.buckets, "fits": res.fits}, {"incoherence_vs_length": fig}, notes
 
     def overthinking(d: pd.DataFrame) -> Body:
@@ -282,6 +326,7 @@ def build_report(
             **boot,
         )
         notes = ["each question's samples are cut at the median into two equal halves (ties at random)"]
+        notes += _verdicts(t[t["half"] == "long − short"], "long − short incoherence", "incoherence")
         if o.allow_estimated_lengths and "length_source" in d and (d["length_source"] == "estimated").any():
             notes.append("some per-sample lengths are estimates (one API total split over several choices)")
         return {"halves": t}, {"overthinking": _fig(o, lambda: plot.plot_overthinking(t))}, notes
@@ -308,7 +353,8 @@ def build_report(
         if res.table.empty or res.table["size"].nunique() < 2:
             raise InputError("too few samples per question for two ensemble sizes", hint="at least 4 per question")
         fig = _fig(o, lambda: plot.plot_ensembles(res.table, res.fits))
-        return {"ensembles": res.table, "fits": res.fits}, {"ensembles": fig}, []
+        notes = _verdicts(res.fits, "variance slope", "variance_slope")
+        return {"ensembles": res.table, "fits": res.fits}, {"ensembles": fig}, notes
 
     def scaling(d: pd.DataFrame) -> Body:
         models = sorted(d["model"].unique())
@@ -338,6 +384,7 @@ def build_report(
         if res.reference_model:
             notes.append(f"difficulty groups by the mean {o.axis} of {res.reference_model}")
         fig = _fig(o, lambda: plot.plot_scaling(res.cells, res.fits))
+        notes += _verdicts(res.fits, "incoherence slope in log N", "incoherence_slope")
         tables = {"cells": res.cells, "fits": res.fits, "regression": res.regression}
         return tables, {"scaling": fig}, notes
 
@@ -393,6 +440,7 @@ def build_report(
             else:
                 sections.append(_section(key, title, partial(body, part)))
     sections.append(_section("survey", "Survey: intelligence vs coherence rankings", survey_section))
+    banners = [Banner(g.key, g.level, g.message, g.affects, g.value) for g in an.guardrails(df, n_buckets=o.n_buckets)]
     runs_table = None
     if runs is not None and not runs.empty:
         runs_table = runs.copy()
@@ -406,6 +454,7 @@ def build_report(
         warnings=data_notes,
         samples=df,
         questions=questions,
+        banners=banners,
     )
 
 
