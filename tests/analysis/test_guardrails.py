@@ -79,3 +79,19 @@ def test_verdict_wording() -> None:
     assert an.verdict(-0.4, -0.6, -0.2).startswith("supported")
     assert an.verdict(0.1, -0.1, 0.3, what="a trend").startswith("no evidence of a trend")
     assert an.verdict(float("nan"), 0.0, 1.0) == "not estimated"
+
+
+def test_incoherence_by_difficulty_recovers_planted_levels() -> None:
+    """Harder levels designed more incoherent: the per-level values follow the design, the slope is supported."""
+    levels = np.repeat([1, 2, 3], 30)
+    inco = np.array([0.2, 0.4, 0.6])[levels - 1]
+    df = an.simulate_samples(1.0 * (1 - inco), 1.0 * inco, rng=7)
+    table = pd.DataFrame({"task": "sim", "question_id": df["question_id"].unique(), "difficulty": levels})
+    per_level, trend = an.incoherence_by_difficulty(df, table, metric="brier", estimator="corrected", n_boot=300)
+    assert per_level["difficulty"].tolist() == ["1", "2", "3"]
+    assert np.allclose(per_level["incoherence"], [0.2, 0.4, 0.6], atol=0.05)
+    assert trend["verdict"].iloc[0].startswith("supported") and trend["slope"].iloc[0] == pytest.approx(0.2, abs=0.05)
+    flat = an.simulate_samples(np.full(90, 0.6), np.full(90, 0.4), rng=8)
+    table["question_id"] = flat["question_id"].unique()
+    _, trend = an.incoherence_by_difficulty(flat, table, metric="brier", n_boot=300)
+    assert trend["verdict"].iloc[0].startswith("no evidence")

@@ -8,6 +8,7 @@ and variance are known by construction, to check the methods.
 from hotmess.analysis._questions import ESTIMATORS, KINDS, LeftOutWarning, sample_kinds
 from hotmess.analysis.budgets import budget_effects, budget_order
 from hotmess.analysis.changes import CHANGE_KINDS, answer_changes
+from hotmess.analysis.difficulty import incoherence_by_difficulty
 from hotmess.analysis.ensembles import EnsembleAnalysis, ensemble_analysis, ensemble_probs
 from hotmess.analysis.fits import PowerLawFit, fit_power_law, param_counts, parse_param_count
 from hotmess.analysis.guardrails import Guardrail, guardrails, verdict
@@ -49,6 +50,7 @@ __all__ = [
     "equal_buckets",
     "fit_power_law",
     "guardrails",
+    "incoherence_by_difficulty",
     "incoherence_vs_length",
     "invalid_rates",
     "marker_table",

@@ -388,6 +388,22 @@ def build_report(
         tables = {"cells": res.cells, "fits": res.fits, "regression": res.regression}
         return tables, {"scaling": fig}, notes
 
+    def difficulty(d: pd.DataFrame) -> Body:
+        if questions is None or questions.empty:
+            raise InputError("no question metadata (a samples file)", hint="report on a run store")
+        levels = pd.DataFrame()
+        for key in ("difficulty", "level"):
+            levels = an.difficulty_from_questions(questions, key)
+            if not levels.empty:
+                break
+        if levels.empty:
+            raise InputError("the questions have no 'difficulty' or 'level' metadata", hint="use a task with levels")
+        table, trend = an.incoherence_by_difficulty(d, levels, rng=rng, **common, **boot)
+        notes = _verdicts(trend, "incoherence slope per difficulty level", "slope")
+        draw = getattr(plot, "plot_difficulty", None)
+        fig = _fig(o, lambda: draw(table)) if draw is not None else None
+        return {"levels": table, "trend": trend}, {"difficulty": fig}, notes
+
     def changes(d: pd.DataFrame) -> Body:
         t = an.answer_changes(d, level=o.level)
         notes = ["context: each context's majority answer is compared across contexts"]
@@ -429,6 +445,7 @@ def build_report(
         ("budgets", "Reasoning budgets", budgets),
         ("ensembles", "Ensembling", ensembles),
         ("scaling", "Scaling with model size by difficulty", scaling),
+        ("difficulty", "Incoherence by task difficulty", difficulty),
         ("answer_changes", "Answer changes", changes),
         ("structure", "Reasoning structure and invalid formats", structure),
     )

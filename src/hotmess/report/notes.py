@@ -55,6 +55,12 @@ METHODS: dict[str, str] = {
         "log10(incoherence) = β₀ + β_L log10(length) + β_N log10(N) over the (model, group) cells. Parameter counts "
         "come from a user mapping or from names such as qwen3-8b or 135M."
     ),
+    "difficulty": (
+        "Questions grouped by their difficulty level (the store's question metadata 'difficulty', else 'level'). "
+        "Per level: bias, variance, error, incoherence (Σ variance / Σ error) and accuracy with intervals from "
+        "resampling questions; the trend is the least-squares slope of incoherence over the ordered levels, with "
+        "the bootstrap standard error times Student's t and a verdict in words."
+    ),
     "answer_changes": (
         "Share of questions with at least one different answer: under reseeding (two samples of the same "
         "context), under a change of context (each context's majority answer), and under both (any two samples). An "
