@@ -228,7 +228,7 @@ def scaling_analysis(
         coefs, r2 = _regression(Lc, Nc, Yc)
         for j, term in enumerate(("intercept", "log10_length", "log10_params")):
             row = {"kind": kind, "budget": budget, "term": term, "coef": float(coefs[0, j]), "r2": float(r2[0])}
-            row["n_cells"] = int((np.isfinite(Yc[0]) & (Yc[0] > 0)).sum())
+            row["n_cells"] = int((np.isfinite(Yc[0]) & (Yc[0] > 0) & np.isfinite(Lc[0]) & (Lc[0] > 0)).sum())
             if n_boot > 0:
                 row["coef_low"], row["coef_high"] = t_interval(float(coefs[0, j]), coefs[1:, j], level, Qc)
             reg_rows.append(row)
