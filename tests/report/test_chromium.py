@@ -122,6 +122,16 @@ async def _inspect(url: str, screenshot: Path | None) -> dict[str, Any]:
                         "p => p.textContent.includes('<script>window.__pwned'))"
                     ),
                     "sections": await page.eval("document.querySelectorAll('main > section').length"),
+                    # open every question block, tick "only invalid": shown rows are exactly the invalid ones
+                    "filter": await page.eval(
+                        "(() => { document.querySelectorAll('#samples details').forEach(d => d.open = true);"
+                        " const shown = () => Array.from(document.querySelectorAll('#samples tr.smp'))"
+                        ".filter(r => r.getClientRects().length > 0);"
+                        " const all = shown().length; document.getElementById('f-inv').click();"
+                        " const rows = shown(); return [all, rows.length,"
+                        " rows.every(r => r.classList.contains('inv')),"
+                        " document.querySelectorAll('#samples tr.smp.inv').length]; })()"
+                    ),
                 }
                 if screenshot is not None:
                     import base64
@@ -154,5 +164,39 @@ def test_report_in_headless_chromium(report: Report, tmp_path: Path) -> None:
     assert all(complete and w > 0 and h > 0 for complete, w, h in res["images"])
     assert res["pwned"] == "undefined" and res["scripts"] == 0
     assert res["injected_text"] is True
-    assert res["sections"] == len(report.sections) + 2  # + examples + run configuration
+    n_rows, n_shown, only_invalid, n_invalid = res["filter"]
+    assert n_rows == len(report.samples) and only_invalid and 0 < n_shown == n_invalid < n_rows
+    assert res["sections"] == len(report.sections) + 3  # + examples + sample browser + run configuration
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _dump_dom(path: Path) -> str:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"]
+    with tempfile.TemporaryDirectory() as profile:
+        out = subprocess.run(
+            [str(CHROMIUM), *flags, f"--user-data-dir={profile}", path.resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    return out.stdout
+
+
+def test_sample_browser_lists_every_sample_in_the_dom(report: Report, tmp_path: Path) -> None:
+    """The browser's block for one question holds a row per sample after the browser has parsed the page."""
+    samples = report.samples
+    assert samples is not None
+    key = ("fam-8B", "high", "sim-arith", "q0000")
+    mine = samples[(samples["model"] == key[0]) & (samples["budget"] == key[1]) & (samples["question_id"] == key[3])]
+    assert 1 < len(mine) <= 50
+    dom = _dump_dom(write_html(report, tmp_path / "report.html"))
+    blocks = re.findall(r"<details>(.*?)</details>", dom, re.DOTALL)
+    block = next(b for b in blocks if "<code>q0000</code> · fam-8B · high · sim-arith" in b)
+    rows = re.findall(r'<tr class="smp[^"]*">(.*?)</tr>', block, re.DOTALL)
+    assert len(rows) == len(mine)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.DOTALL)[:2] for r in rows]
+    expected = zip(mine["context_id"], mine["sample_index"], strict=True)
+    assert sorted((int(c), int(i)) for c, i in cells) == sorted(expected)
+    assert f"{len(mine)} samples" in block
+    assert "<script" not in dom.lower().replace("&lt;script", "")  # the injected output stayed text

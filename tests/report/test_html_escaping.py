@@ -114,6 +114,11 @@ def test_payload_in_every_field_is_escaped(
     for text in (f"{e}-135M", f"{e}task", f"{e}low", f"{e}q0", f"{e}1", f"{e}a", f"{e}smart", f"<h1>{e}</h1>"):
         assert text in page, text  # model, task, budget, question id, difficulty group, survey names, title
     assert f"<h3>run {e} ({e})</h3>" in page  # run id and status heading
+    browser = re.search(r'<section id="samples">.*?</section>', page, re.DOTALL)
+    assert browser is not None
+    b = browser.group(0)
+    assert f'<p class="q">{e}</p>' in b and f"A. {e} ✓ correct" in b  # question text and option
+    assert f"<pre>Wait, {e} Answer: " in b and f"<code>{e}q0</code> · {e}-135M" in b  # raw output, id, model
 
 
 def test_reference_model_in_skip_reasons_is_escaped(

@@ -25,6 +25,7 @@ SECTIONS = [
     "budgets",
     "ensembles",
     "scaling",
+    "difficulty",
     "answer_changes",
     "structure",
     "survey",
@@ -79,10 +80,10 @@ def test_one_model_one_budget_skips_with_reasons(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         rep = build_report(data, options=ReportOptions(n_boot=50, plots=False))
     skipped = {s.key: s.skipped for s in rep.sections if s.skipped}
-    assert set(skipped) == {"budgets", "scaling", "survey"}
+    assert set(skipped) == {"budgets", "scaling", "difficulty", "survey"}
     assert "one model" in skipped["scaling"] and "one budget" in skipped["budgets"]
     html = render_html(rep)
-    assert html.count("Skipped:") == 3 and "No runs table" in html
+    assert html.count("Skipped:") == 4 and "No runs table" in html
 
 
 def test_table_html_escapes_and_formats() -> None:
@@ -118,7 +119,12 @@ def test_names_from_data_are_escaped_and_never_parsed_as_tex() -> None:
         warnings.simplefilter("ignore")
         rep = build_report(df, options=ReportOptions(n_boot=20, reference_model=evil, markers=(evil, "wait")))
     skipped = {s.key for s in rep.sections if s.skipped}
-    assert skipped == {"budgets", "scaling", "survey"}  # a "$" in a plot label used to skip the plotted sections
+    assert skipped == {
+        "budgets",
+        "scaling",
+        "difficulty",
+        "survey",
+    }  # a "$" in a plot label used to skip the plotted sections
     html = render_html(rep, title=evil)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 

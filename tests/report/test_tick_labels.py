@@ -41,12 +41,19 @@ def _figures() -> dict[str, Callable[[], Any]]:
         "scaling": lambda: plots.plot_scaling(*_scaling(fam)),
         "answer_changes": lambda: plots.plot_answer_changes(an.answer_changes(many)),
         "invalid_rates": lambda: plots.plot_invalid_rates(an.invalid_rates(many)),
+        "difficulty": lambda: plots.plot_difficulty(_difficulty(df)),
     }
 
 
 def _length(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     res = an.incoherence_vs_length(df, n_buckets=4, n_boot=20)
     return res.buckets, res.fits
+
+
+def _difficulty(df: pd.DataFrame) -> pd.DataFrame:
+    ids = df["question_id"].unique()
+    levels = pd.DataFrame({"task": "sim", "question_id": ids, "difficulty": np.arange(len(ids)) % 3 + 1})
+    return an.incoherence_by_difficulty(df, levels, n_boot=20)[0]
 
 
 def _ensembles(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -400,8 +400,7 @@ def build_report(
             raise InputError("the questions have no 'difficulty' or 'level' metadata", hint="use a task with levels")
         table, trend = an.incoherence_by_difficulty(d, levels, rng=rng, **common, **boot)
         notes = _verdicts(trend, "incoherence slope per difficulty level", "slope")
-        draw = getattr(plot, "plot_difficulty", None)
-        fig = _fig(o, lambda: draw(table)) if draw is not None else None
+        fig = _fig(o, lambda: plot.plot_difficulty(table))
         return {"levels": table, "trend": trend}, {"difficulty": fig}, notes
 
     def changes(d: pd.DataFrame) -> Body:

@@ -18,6 +18,7 @@ __all__ = [
     "PALETTE",
     "plot_answer_changes",
     "plot_budgets",
+    "plot_difficulty",
     "plot_ensembles",
     "plot_invalid_rates",
     "plot_length",
@@ -112,6 +113,19 @@ def _yerr(g: pd.DataFrame, col: str) -> np.ndarray | None:
     return np.where(np.isfinite(err), np.maximum(err, 0.0), 0.0)
 
 
+def _legend_right(ax: Any, **kw: Any) -> None:
+    """The axes' legend outside the data, to the right (constrained layout makes room for it)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
+def _legend_below(fig: Any, ax: Any, **kw: Any) -> None:
+    """One legend for the whole figure, below the panels (series shared by every panel)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), **kw)
+
+
 def plot_length(buckets: pd.DataFrame, fits: pd.DataFrame, *, axis: str = "output_tokens") -> Any:
     """Incoherence vs mean length on log-log axes with the fitted power law, and accuracy per bucket."""
     with _style():
@@ -143,7 +157,7 @@ def plot_length(buckets: pd.DataFrame, fits: pd.DataFrame, *, axis: str = "outpu
         xl = f"mean {axis.replace('_', ' ')} per question (bucket mean)"
         ax.set(xlabel=xl, ylabel="incoherence (variance / error)", title="Incoherence vs reasoning length")
         ax2.set(xlabel=xl, ylabel="accuracy", title="Accuracy per length bucket", ylim=(-0.02, 1.02))
-        ax.legend(loc="best")
+        _legend_below(fig, ax)
     return fig
 
 
@@ -173,7 +187,7 @@ def plot_overthinking(table: pd.DataFrame) -> Any:
                 )
             ax.set_xticks(x, [n for _i, n, _g in groups], rotation=20, ha="right")
             ax.set(ylabel=stat, title=f"{stat.capitalize()}: short vs long samples")
-        axes[0].legend(loc="best")
+        _legend_below(fig, axes[0])
     return fig
 
 
@@ -189,7 +203,22 @@ def plot_budgets(table: pd.DataFrame) -> Any:
                 ax.errorbar(labels, g[stat], yerr=_yerr(g, stat), marker=mk, color=c, capsize=3, label=name)
         axes[0].set(xlabel="reasoning budget", ylabel="accuracy", title="Accuracy per budget")
         axes[1].set(xlabel="reasoning budget", ylabel="incoherence", title="Incoherence per budget")
-        axes[0].legend(loc="best")
+        _legend_below(fig, axes[0])
+    return fig
+
+
+def plot_difficulty(table: pd.DataFrame) -> Any:
+    """Incoherence and accuracy per difficulty level (levels in their order), per model and budget."""
+    with _style():
+        fig, axes = _figure(2)
+        for i, name, g in _series(table):
+            c, mk = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+            labels = [str(v) for v in g["difficulty"]]
+            for ax, stat in zip(axes, ("incoherence", "accuracy"), strict=True):
+                ax.errorbar(labels, g[stat], yerr=_yerr(g, stat), marker=mk, color=c, capsize=3, label=name)
+        axes[0].set(xlabel="difficulty level", ylabel="incoherence", title="Incoherence per difficulty level")
+        axes[1].set(xlabel="difficulty level", ylabel="accuracy", title="Accuracy per difficulty level")
+        _legend_below(fig, axes[0])
     return fig
 
 
@@ -197,7 +226,7 @@ def plot_ensembles(table: pd.DataFrame, fits: pd.DataFrame) -> Any:
     """Variance (log-log, with the 1/E reference) and incoherence vs ensemble size, one panel per metric."""
     metrics = list(dict.fromkeys(table["metric"]))
     with _style():
-        fig, axes = _figure(len(metrics) + 1)
+        fig, axes = _figure(len(metrics) + 1, width=6.2)  # room for the legends
         for k, metric in enumerate(metrics):
             ax = axes[k]
             sub = table[table["metric"] == metric]
@@ -233,9 +262,9 @@ def plot_ensembles(table: pd.DataFrame, fits: pd.DataFrame) -> Any:
                 ylabel=f"{metric} variance",
                 title=f"{'KL' if metric == 'kl' else metric.capitalize()} variance vs E (dotted: ∝ 1/E)",
             )
-            ax.legend(loc="best")
+            _legend_right(ax)
         axes[-1].set(xscale="log", xlabel="ensemble size E", ylabel="incoherence", title="Incoherence vs E")
-        axes[-1].legend(loc="best")
+        _legend_right(axes[-1])
         for ax in axes:
             ax.set_xticks(sorted(table["size"].unique()), [str(s) for s in sorted(table["size"].unique())])
             ax.minorticks_off()
@@ -245,7 +274,7 @@ def plot_ensembles(table: pd.DataFrame, fits: pd.DataFrame) -> Any:
 def plot_scaling(cells: pd.DataFrame, fits: pd.DataFrame) -> Any:
     """Bias and variance vs parameter count per difficulty group, and the bias–variance plane."""
     with _style():
-        fig, (ax_b, ax_v, ax_p) = _figure(3)
+        fig, (ax_b, ax_v, ax_p) = _figure(3, width=6.2)  # room for the legends
         for (budget, gi), g in cells.groupby(["budget", "group"], sort=True):
             c, mk = PALETTE[int(gi) % len(PALETTE)], MARKERS[int(gi) % len(MARKERS)]
             g = g.sort_values("params")
@@ -268,7 +297,7 @@ def plot_scaling(cells: pd.DataFrame, fits: pd.DataFrame) -> Any:
             _log_axis(ax, "x", counts=True)
             _log_axis(ax, "y")
             ax.set(xlabel="parameters N", ylabel=stat, title=f"{stat.capitalize()} vs size")
-            ax.legend(loc="best")
+            _legend_right(ax)
         hi = float(np.nanmax(np.r_[cells["bias"], cells["variance"]])) * 1.1 or 1.0
         xs = np.linspace(0, hi, 50)
         for inco in (0.1, 0.25, 0.5, 0.75, 0.9):
@@ -282,7 +311,7 @@ def plot_scaling(cells: pd.DataFrame, fits: pd.DataFrame) -> Any:
             ylabel="variance",
             title="Bias–variance plane (dashed: iso-incoherence)",
         )
-        ax_p.legend(loc="best", title="small → large model")
+        _legend_right(ax_p, title="small → large model")
     return fig
 
 
@@ -311,8 +340,8 @@ def plot_answer_changes(table: pd.DataFrame) -> Any:
                 capsize=3,
             )
         ax.set_xticks(x, [n for _i, n, _g in groups], rotation=20, ha="right")
-        ax.set(ylim=(0, 1.05), ylabel="share of questions with ≥ 1 different answer", title="Answer changes")
-        ax.legend(loc="best")
+        ax.set(ylim=(0, 1.05), ylabel="share of questions changed", title="Answer changes (≥ 1 different answer)")
+        _legend_right(ax)
     return fig
 
 
