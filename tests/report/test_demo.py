@@ -72,3 +72,34 @@ def test_default_demo_through_the_real_cli(tmp_path: Path, capsys: pytest.Captur
     assert len(df) == expected and df["error"].isna().all()
     levels = {int(str(q).split("-L")[1].split("-")[0]) for q in df["question_id"]}
     assert levels == {1, 2, 3, 4, 5}  # every difficulty level is sampled
+    # The report is honest about a 135M model on this task: it says so first, and shows the samples behind it.
+    html = (out / "report.html").read_text()
+    banners = html[: html.index("<nav")]
+    for key in ("chance", "invalid", "truncation", "few_samples"):
+        assert f'id="banner-{key}"' in banners, key
+    assert "mathdefault" not in html  # no raw TeX anywhere (figures are PNG; their labels are tested apart)
+    browser = html[html.index('id="samples"') :]
+    qid = str(df["question_id"].iloc[0])
+    block = browser[browser.index(qid) :]
+    block = block[: block.index("</details>")]
+    assert block.count("<tr") - 1 == len(df[df["question_id"] == qid])  # one row per sample, plus the header
+    _chromium_check(out / "report.html", qid, len(df[df["question_id"] == qid]))
+
+
+def _chromium_check(path: Path, qid: str, n: int) -> None:
+    """In headless Chromium (when installed): the banners render before the sections, the browser lists the question."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    chromium = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    if chromium is None:
+        return
+    with tempfile.TemporaryDirectory() as profile:
+        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}", "--dump-dom"]
+        dom = subprocess.run([*args, path.resolve().as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert dom.index('class="banner warning"') < dom.index('<section id="overview"')
+    block = dom[dom.index(qid, dom.index('id="samples"')) :]
+    block = block[: block.index("</details>")]
+    assert len(re.findall(r"<tr", block)) - 1 == n

@@ -122,9 +122,19 @@ def _affects(key: str, section: str) -> bool:
     return section == key or section.startswith(key + "__")
 
 
+_BANNER_NAMES = {
+    "chance": "accuracy at chance",
+    "invalid": "invalid answers",
+    "truncation": "truncated samples",
+    "few_samples": "samples per question",
+    "few_per_bucket": "questions per bucket",
+    "few_ensembles": "ensembles per size",
+}
+
+
 def _banner_label(b: Banner) -> str:
-    """Short name of a banner for the sections' reminders: its key in words and its value."""
-    label = b.key.replace("_", " ").replace("-", " ")
+    """Short name of a banner for the sections' reminders: what it is about, and its value."""
+    label = _BANNER_NAMES.get(b.key, b.key.replace("_", " ").replace("-", " "))
     if b.value is not None and math.isfinite(b.value):
         label += f" ({b.value:.0%})" if 0 <= b.value <= 1 else f" ({b.value:.3g})"
     return label
@@ -150,16 +160,14 @@ def _banners(report: Report) -> str:
 
 
 def _reminders(report: Report, key: str) -> str:
-    out = []
-    for b in report.banners:
-        if any(_affects(a, key) for a in b.affects):
-            level = "warning" if b.level == "warning" else "info"
-            sign = "⚠" if level == "warning" else "ℹ"
-            out.append(
-                f'<p class="affected {level}">{sign} affected by: '
-                f'<a href="#banner-{_e(b.key)}">{_e(_banner_label(b))}</a></p>'
-            )
-    return "".join(out)
+    """One line per section naming every banner that weakens its findings (warnings first)."""
+    hits = [b for b in report.banners if any(_affects(a, key) for a in b.affects)]
+    if not hits:
+        return ""
+    warn = any(b.level == "warning" for b in hits)
+    links = ", ".join(f'<a href="#banner-{_e(b.key)}">{_e(_banner_label(b))}</a>' for b in hits)
+    level, sign = ("warning", "⚠") if warn else ("info", "ℹ")
+    return f'<p class="affected {level}">{sign} affected by: {links}</p>'
 
 
 def _section(s: Section, *, reminders: str = "", level: float | None = None) -> str:

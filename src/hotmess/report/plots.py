@@ -143,10 +143,15 @@ def plot_length(buckets: pd.DataFrame, fits: pd.DataFrame, *, axis: str = "outpu
             if len(f) and np.isfinite(f["alpha"].iloc[0]) and len(gg) >= 2:
                 a = float(f["alpha"].iloc[0])
                 xs = np.geomspace(gg["length"].min(), gg["length"].max(), 50)
-                ax.plot(xs, float(f["prefactor"].iloc[0]) * xs**a, color=c, lw=1.5)
+                # a fit whose interval includes 0 is drawn faint and dotted: no trend is claimed
+                weak = "verdict" in f.columns and str(f["verdict"].iloc[0]).startswith("no evidence")
+                style = {"ls": ":", "lw": 1.0, "alpha": 0.6} if weak else {"lw": 1.5}
+                ax.plot(xs, float(f["prefactor"].iloc[0]) * xs**a, color=c, **style)
                 label = f"{name}: α = {a:.2f}"
                 if "alpha_low" in f.columns and np.isfinite(f["alpha_low"].iloc[0]):
                     label += f" [{f['alpha_low'].iloc[0]:.2f}, {f['alpha_high'].iloc[0]:.2f}]"
+                if weak:
+                    label += ", no evidence of a trend"
             ax.plot([], [], marker=mk, color=c, label=label)
             ax2.errorbar(g["length"], g["accuracy"], yerr=_yerr(g, "accuracy"), marker=mk, color=c, capsize=3)
         if (buckets["length"] > 0).any():
