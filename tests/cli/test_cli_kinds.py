@@ -141,3 +141,14 @@ def test_analyze_states_its_guardrails(tmp_path: Path, capsys) -> None:
     assert code == 0 and {"chance", "invalid", "truncation", "few_samples"} <= keys
     code, out, err = _run(capsys, "analyze", path, "--n-boot", "0")
     assert "hit the token cap" in err and "could not be parsed" in err
+
+
+def test_report_by_groups_like_analyze(swe_store: Path, tmp_path: Path, capsys) -> None:
+    code, _, err = _run(capsys, "import", "inspect", FIXTURES / "mc_quiz.eval", "-s", swe_store)
+    out = tmp_path / "r"
+    code, _, err = _run(capsys, "report", swe_store, "-o", out, "--format", "json", "--n-boot", "20", "--by", "task")
+    assert code == 0, err
+    summary = json.loads((out / "overview__summary.json").read_text())
+    assert {r["group"] for r in summary} >= {"multiple-choice/mc_quiz", "test-vector/swe_mini"}
+    code, _, err = _run(capsys, "report", swe_store, "-o", tmp_path / "x.html", "--by", "colour")
+    assert code == 2 and "cannot group by colour" in err

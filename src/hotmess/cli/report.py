@@ -94,6 +94,11 @@ def report(
         "--allow-estimated-lengths",
         help="Split samples into short/long halves even where per-sample token counts are estimates.",
     ),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        help="Comma-separated grouping among model, budget, task (overview, length, overthinking, ensembles).",
+    ),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
     level: float = typer.Option(0.95, "--ci-level", help="Confidence level."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstraps and ensemble draws."),
@@ -122,6 +127,10 @@ def report(
     marker_words = tuple(m.strip() for m in markers.split(",") if m.strip())
     if not marker_words:
         raise ConfigError("--markers needs at least one word", hint=f"e.g. --markers {','.join(DEFAULT_MARKERS)}")
+    groups_by = tuple(g.strip() for g in by.split(",") if g.strip()) if by else None
+    bad = [g for g in groups_by or () if g not in ("model", "budget", "task")]
+    if bad:
+        raise ConfigError(f"cannot group by {', '.join(bad)}", hint="choose among model, budget, task")
     options = ReportOptions(
         metric=metric,
         axis=axis,
@@ -134,6 +143,7 @@ def report(
         level=level,
         seed=seed,
         estimator=estimator,
+        by=groups_by,
         allow_estimated_lengths=allow_estimated_lengths,
         markers=marker_words,
     )

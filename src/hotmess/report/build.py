@@ -40,6 +40,9 @@ class ReportOptions:
     """Model whose lengths bucket everyone's questions (None: each model its own; scaling: the largest)."""
     params: dict[str, float] = field(default_factory=dict)
     """Model → parameter count (others are parsed from names like qwen3-8b)."""
+    by: tuple[str, ...] | None = None
+    """Grouping of the overview, length, overthinking and ensembling sections among model, budget, task
+    (None: the overview groups by what varies, the others by model and budget)."""
     n_groups: int = 3
     """Difficulty groups of the scaling analysis."""
     difficulty: str = "length"
@@ -289,12 +292,14 @@ def build_report(
     data_notes = [str(w.message) for w in caught]
     rng = np.random.default_rng(o.seed)
     common: dict[str, Any] = {"metric": o.metric, "delta": o.delta, "estimator": o.estimator}
+    grouping: dict[str, Any] = {"by": o.by} if o.by is not None else {}
     boot: dict[str, Any] = {"n_boot": o.n_boot, "level": o.level}
     sections: list[Section] = []
     Body = tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]
 
     def overview() -> Body:
-        res = an.summarize_samples(df, o.metric, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
+        by = list(o.by) if o.by is not None else None
+        res = an.summarize_samples(df, o.metric, by=by, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
         return {"summary": res.to_frame(), "robustness": _robustness(df, o)}, {}, [*data_notes, *res.warnings]
 
     def length(d: pd.DataFrame) -> Body:
@@ -305,6 +310,7 @@ def build_report(
             reference_model=o.reference_model,
             markers=o.markers,
             rng=rng,
+            **grouping,
             **common,
             **boot,
         )
@@ -322,6 +328,7 @@ def build_report(
             markers=o.markers,
             allow_estimated_lengths=o.allow_estimated_lengths,
             rng=rng,
+            **grouping,
             **common,
             **boot,
         )
@@ -349,7 +356,7 @@ def build_report(
     def ensembles(d: pd.DataFrame) -> Body:
         if (an.sample_kinds(d) == "test-vector").all():
             raise InputError("ensembling averages answer probabilities; test-vector runs have none", hint="")
-        res = an.ensemble_analysis(d, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
+        res = an.ensemble_analysis(d, delta=o.delta, estimator=o.estimator, rng=rng, **grouping, **boot)
         if res.table.empty or res.table["size"].nunique() < 2:
             raise InputError("too few samples per question for two ensemble sizes", hint="at least 4 per question")
         fig = _fig(o, lambda: plot.plot_ensembles(res.table, res.fits))
