@@ -176,6 +176,15 @@ def _verdicts(fits: pd.DataFrame, name: str, col: str) -> list[str]:
     return out
 
 
+_ESSENTIAL = ("group", "n_questions", "incoherence", "accuracy", "invalid_rate", "bias", "variance", "error")
+
+
+def _essentials_first(t: pd.DataFrame) -> pd.DataFrame:
+    """The columns a reader needs first (incoherence and accuracy with their intervals), the rest after."""
+    first = [c for e in _ESSENTIAL for c in (e, f"{e}_low", f"{e}_high") if c in t.columns]
+    return t[first + [c for c in t.columns if c not in first]]
+
+
 def _robustness(df: pd.DataFrame, o: ReportOptions) -> pd.DataFrame:
     """The headline under each choice the reader might make: KL (several δ) and Brier, side by side."""
     rows = []
@@ -300,7 +309,14 @@ def build_report(
     def overview() -> Body:
         by = list(o.by) if o.by is not None else None
         res = an.summarize_samples(df, o.metric, by=by, delta=o.delta, estimator=o.estimator, rng=rng, **boot)
-        return {"summary": res.to_frame(), "robustness": _robustness(df, o)}, {}, [*data_notes, *res.warnings]
+        return (
+            {"summary": _essentials_first(res.to_frame()), "robustness": _robustness(df, o)},
+            {},
+            [
+                *data_notes,
+                *res.warnings,
+            ],
+        )
 
     def length(d: pd.DataFrame) -> Body:
         res = an.incoherence_vs_length(
