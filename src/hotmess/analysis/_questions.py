@@ -29,8 +29,10 @@ from hotmess.metrics import (
     SampleArrays,
     bootstrap_ratio_ci,
     decompose,
+    estimator_options,
     resample_weights,
 )
+from hotmess.metrics.estimators import resolve_estimator as _resolve
 
 __all__ = [
     "ESTIMATORS",
@@ -83,7 +85,7 @@ def check_metric(metric: str) -> None:
 
 
 def resolve_estimator(estimator: str | None, metric: str, *, unbiased: bool = False, jackknife: bool = False) -> str:
-    """The estimator to use: ``estimator``, or ``corrected`` when an older flag asks for its own metric.
+    """The estimator to use (:func:`hotmess.metrics.estimators.resolve_estimator`), refused where undefined.
 
     ``unbiased`` means the Brier n/(n−1) correction and ``jackknife`` the KL jackknife, as in
     :func:`hotmess.metrics.decompose`; each is ignored for the other metrics.
@@ -93,14 +95,8 @@ def resolve_estimator(estimator: str | None, metric: str, *, unbiased: bool = Fa
     >>> resolve_estimator(None, "brier", unbiased=True), resolve_estimator(None, "kl", unbiased=True)
     ('corrected', 'plugin')
     """
-    legacy = (unbiased and metric == "brier") or (jackknife and metric == "kl")
-    est = estimator or ("corrected" if legacy else "plugin")
-    if est not in ESTIMATORS:
-        raise ValueError(f"estimator: expected one of {', '.join(ESTIMATORS)}, got {est!r}")
-    if est == "corrected" and metric not in ("kl", "brier"):
-        raise ValueError(
-            f"estimator: 'corrected' is defined for kl (jackknife) and brier (n/(n−1)), not for {metric!r}"
-        )
+    est = _resolve(metric, estimator or "plugin", unbiased=unbiased, jackknife=jackknife)
+    estimator_options(metric, est)  # "corrected" is defined for kl and brier only
     return est
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, MAX_N_OPTIONS, SAMPLE_KINDS, SLOT_COLUMNS
+from hotmess.data.schema import CHOICE_COLUMNS, COLUMNS, LIST_COLUMNS, MAX_N_OPTIONS, SLOT_COLUMNS
 from hotmess.data.store import RunStore, run_protocols
 from hotmess.errors import DuplicateSamplesWarning, InputError
 
@@ -245,8 +245,7 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
     df["created_at"] = pd.to_numeric(raw["created_at"], errors="coerce").fillna(0.0) if "created_at" in raw else 0.0
     for name, values in (
         ("finish_reason", _optional_text(raw["finish_reason"]) if "finish_reason" in raw.columns else None),
-        ("length_source", _length_sources(raw, source) if "length_source" in raw.columns else None),
-        ("kind", _kinds(raw, source) if "kind" in raw.columns else None),
+        *((c, _choice_column(raw, c, source) if c in raw.columns else None) for c in CHOICE_COLUMNS),
     ):  # object columns holding None where unknown (a str column would turn None into NaN)
         df[name] = pd.Series(values if values is not None else [None] * n, index=df.index, dtype=object)
 
@@ -398,27 +397,15 @@ def _optional_text(col: pd.Series) -> list[str | None]:
     return out
 
 
-def _kinds(raw: pd.DataFrame, source: str) -> list[str | None]:
-    """The ``kind`` column checked against :data:`SAMPLE_KINDS` (case-insensitive; empty = inferred from the row)."""
-    values = [None if v is None else v.lower() for v in _optional_text(raw["kind"])]
+def _choice_column(raw: pd.DataFrame, name: str, source: str) -> list[str | None]:
+    """A column of :data:`CHOICE_COLUMNS` checked against its values (case-insensitive; empty = unknown)."""
+    allowed = CHOICE_COLUMNS[name]
+    values = [None if v is None else v.lower() for v in _optional_text(raw[name])]
     for i, v in enumerate(values):
-        if v is not None and v not in SAMPLE_KINDS:
+        if v is not None and v not in allowed:
             raise InputError(
-                f"{source}: row {i + 1}: kind {raw['kind'].iloc[i]!r} is not one of {', '.join(SAMPLE_KINDS)}",
-                hint="write multiple-choice, open-ended or test-vector, or leave it empty (see docs/data.md)",
-            )
-    return values
-
-
-def _length_sources(raw: pd.DataFrame, source: str) -> list[str | None]:
-    """The ``length_source`` column checked against :data:`LENGTH_SOURCES` (case-insensitive; empty = unknown)."""
-    values = [None if v is None else v.lower() for v in _optional_text(raw["length_source"])]
-    for i, v in enumerate(values):
-        if v is not None and v not in LENGTH_SOURCES:
-            raise InputError(
-                f"{source}: row {i + 1}: length_source {raw['length_source'].iloc[i]!r} is not one of "
-                f"{', '.join(LENGTH_SOURCES)}",
-                hint="write api, tokenizer or estimated, or leave it empty when unknown (see docs/data.md)",
+                f"{source}: row {i + 1}: {name} {raw[name].iloc[i]!r} is not one of {', '.join(allowed)}",
+                hint=f"write {', '.join(allowed)}, or leave it empty (see docs/data.md)",
             )
     return values
 

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 __all__ = [
+    "CHOICE_COLUMNS",
     "COLUMNS",
     "KEY_COLUMNS",
     "LENGTH_SOURCES",
@@ -82,6 +83,9 @@ option → multiple choice): which decomposition a sample belongs to. Analyses n
 
 LENGTH_SOURCES: Final = ("api", "tokenizer", "estimated")
 """Values of the ``length_source`` column (besides null = unknown): how ``output_tokens`` was obtained."""
+
+CHOICE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"length_source": LENGTH_SOURCES, "kind": SAMPLE_KINDS}
+"""Text columns whose value, when set, must be one of a fixed set (validated by Sample, the readers and the store)."""
 
 #: Column name -> logical type ("str", "int", "float", "bool", "list").
 COLUMNS: Final[dict[str, str]] = {
@@ -152,12 +156,10 @@ class Sample:
     created_at: float = field(default=0.0)
 
     def __post_init__(self) -> None:
-        if self.kind is not None and self.kind not in SAMPLE_KINDS:
-            raise ValueError(f"kind: expected one of {', '.join(SAMPLE_KINDS)} or None, got {self.kind!r}")
-        if self.length_source is not None and self.length_source not in LENGTH_SOURCES:
-            raise ValueError(
-                f"length_source: expected one of {', '.join(LENGTH_SOURCES)} or None, got {self.length_source!r}"
-            )
+        for name, allowed in CHOICE_COLUMNS.items():
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise ValueError(f"{name}: expected one of {', '.join(allowed)} or None, got {value!r}")
 
     def key(self) -> tuple[str, str, str, str, int, int, str]:
         """The sample's primary key (see :data:`KEY_COLUMNS`)."""

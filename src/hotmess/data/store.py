@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from hotmess.data._paths import prepare_output
-from hotmess.data.schema import COLUMNS, KEY_COLUMNS, LENGTH_SOURCES, LIST_COLUMNS, SAMPLE_KINDS, Sample
+from hotmess.data.schema import CHOICE_COLUMNS, COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
 from hotmess.errors import StoreError
 
 __all__ = ["ADDED_COLUMNS", "SCHEMA_VERSION", "RunStore", "run_protocols"]
@@ -354,17 +354,12 @@ class RunStore:
         rows = []
         for s in samples:
             row = s.to_row() if isinstance(s, Sample) else dict(s)
-            if _plain(row.get("length_source"), "str") not in (None, *LENGTH_SOURCES):
-                raise StoreError(
-                    f"a sample could not be stored: length_source {row['length_source']!r} is not one of "
-                    f"{', '.join(LENGTH_SOURCES)}",
-                    hint="use api, tokenizer or estimated, or None when unknown",
-                )
-            if _plain(row.get("kind"), "str") not in (None, *SAMPLE_KINDS):
-                raise StoreError(
-                    f"a sample could not be stored: kind {row['kind']!r} is not one of {', '.join(SAMPLE_KINDS)}",
-                    hint="use multiple-choice, open-ended or test-vector, or None to infer it from the row",
-                )
+            for name, allowed in CHOICE_COLUMNS.items():
+                if _plain(row.get(name), "str") not in (None, *allowed):
+                    raise StoreError(
+                        f"a sample could not be stored: {name} {row[name]!r} is not one of {', '.join(allowed)}",
+                        hint=f"use {', '.join(allowed)}, or None when unknown",
+                    )
             if not row.get("created_at"):
                 row["created_at"] = now
             rows.append(
@@ -537,7 +532,7 @@ def _decode_frame(df: pd.DataFrame) -> pd.DataFrame:
     df["valid"] = df["valid"].astype(bool)
     for c in ("seed", "output_tokens", "reasoning_tokens", "actions"):
         df[c] = df[c].astype("Int64")
-    for c in ("length_source", "finish_reason", "kind"):  # null as None (an all-null column may read as NaN)
+    for c in (*CHOICE_COLUMNS, "finish_reason"):  # null as None (an all-null column may read as NaN)
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
 
