@@ -23,8 +23,8 @@ from hotmess.cli.main import main
 from hotmess.data import RunStore
 from hotmess.importers import import_inspect
 from tests.importers.conftest import INSPECT, LM_EVAL
-from tests.importers.test_embedders import SECRET as EMBED_SECRET
-from tests.importers.test_embedders import EmbeddingStub
+from tests.models.test_embedders import SECRET as EMBED_SECRET
+from tests.models.test_embedders import EmbeddingStub
 from tests.support.helpers import SECRET, free_port
 from tests.support.stub_server import StubOpenAIServer
 
@@ -167,9 +167,10 @@ def _embed_unauthorized(env: Env, mp: pytest.MonkeyPatch, openai: StubOpenAIServ
 
 
 def _no_retry_sleep(env: Env, mp: pytest.MonkeyPatch, openai: StubOpenAIServer, emb: EmbeddingStub) -> None:
-    import hotmess.importers.embedders as embedders
+    from hotmess.models import _retry
 
-    mp.setattr(embedders.time, "sleep", lambda s: None)  # the embedder retries connection errors with backoff
+    # the embedder retries connection errors with backoff: no waiting here
+    mp.setattr(_retry, "backoff_delay", lambda attempt, **kw: 0.0)
 
 
 def _import(kind: str, name: str, args: Callable[[Env], list[str]], needle: str) -> Case:

@@ -15,7 +15,7 @@ from hotmess.cli import embed as embed_cmd
 from hotmess.cli import import_cmd
 from hotmess.data import RunStore, read_samples
 from tests.importers.conftest import INSPECT, LM_EVAL
-from tests.importers.test_embedders import EmbeddingStub
+from tests.models.test_embedders import EmbeddingStub
 
 
 @pytest.fixture

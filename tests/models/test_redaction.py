@@ -17,8 +17,7 @@ import pytest
 
 from hotmess.data import RunStore
 from hotmess.errors import BackendError, HotmessError
-from hotmess.importers.embedders import OpenAIEmbedder
-from hotmess.models import AnthropicProvider, GenerateRequest, OpenAICompatProvider, RetryableError
+from hotmess.models import AnthropicProvider, GenerateRequest, OpenAICompatProvider, OpenAIEmbedder, RetryableError
 from hotmess.models._http import redact, scrub_exception, server_message
 from hotmess.sampling import RunConfig, sample_task
 from hotmess.tasks import load_task
@@ -186,10 +185,10 @@ def test_key_never_lands_in_the_store(
 def test_embedder_errors_never_carry_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, PLAIN)
 
-    def refuse(self: httpx.Client, url: str, **kw: Any) -> httpx.Response:
+    async def refuse(self: httpx.AsyncClient, url: str, **kw: Any) -> httpx.Response:
         raise httpx.ConnectError(f"proxy refused credentials {PLAIN}")
 
-    monkeypatch.setattr(httpx.Client, "post", refuse)
+    monkeypatch.setattr(httpx.AsyncClient, "post", refuse)
     embedder = OpenAIEmbedder("emb", base_url="http://127.0.0.1:9/v1", api_key_env=KEY_ENV, max_attempts=1)
     with pytest.raises(BackendError) as info:
         embedder.embed(["a text"])

@@ -15,7 +15,6 @@ from hotmess.errors import BackendError
 from hotmess.models import GenerateRequest, Provider, RetryableError, resolve_model
 from hotmess.models.base import Completion
 from hotmess.sampling import RunConfig, RunStats, sample_seed, sample_task
-from hotmess.sampling.runner import _backoff
 from hotmess.tasks import load_task
 from tests.support.stub_server import StubOpenAIServer
 
@@ -180,18 +179,6 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
     assert stats.complete and stats.retries == {"rate_limit": 1}
     assert stats.elapsed >= 0.3
     assert stats.output_tokens == 10
-
-
-def test_backoff_grows_with_jitter_and_respects_retry_after() -> None:
-    import random
-
-    rng = random.Random(0)
-    delays = [_backoff(a, None, 1.0, 100.0, rng) for a in range(1, 6)]
-    for a, d in enumerate(delays, start=1):
-        assert 0.5 * 2 ** (a - 1) <= d <= 2 ** (a - 1)
-    assert _backoff(1, 7.0, 1.0, 100.0, rng) >= 7.0
-    assert _backoff(10, None, 1.0, 3.0, rng) <= 3.0
-    assert _backoff(1, 3600.0, 1.0, 3.0, rng) == 3600.0  # the run gives up instead when that exceeds its limit
 
 
 def test_token_cap_stops_the_run(tmp_path: Path) -> None:

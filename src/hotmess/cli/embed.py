@@ -20,7 +20,7 @@ from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data._paths import guard_output, prepare_output
 from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError, InputError
-from hotmess.importers.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
+from hotmess.models.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
 
 __all__ = ["embed", "register"]
 

@@ -14,7 +14,11 @@ spec                          backend
 
 ``provider/model`` (Inspect's and LiteLLM's spelling, e.g. ``openai/gpt-4o``) works as well as ``provider:model``.
 
-Backends import their heavy dependencies (httpx, torch, transformers) lazily.
+Embedders of open-ended answers (:mod:`hotmess.models.embedders`) are backends too: ``make_embedder`` turns
+``local``, ``local:<path>`` or ``openai:<model>`` into an :class:`Embedder`, and ``embed_samples`` /
+``save_embeddings`` fill the ``embedding`` column of a run store.
+
+Backends import their heavy dependencies (httpx, torch, transformers, sentence-transformers, pandas) lazily.
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ from typing import Any
 from hotmess.errors import ConfigError
 from hotmess.models.anthropic import AnthropicConfig, AnthropicProvider
 from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
+from hotmess.models.embedders import (
+    Embedder,
+    LocalEmbedder,
+    OpenAIEmbedder,
+    embed_samples,
+    make_embedder,
+    open_ended_mask,
+    save_embeddings,
+)
 from hotmess.models.local import SMOLLM2_NAME, LocalConfig, LocalProvider, smollm2_path
 from hotmess.models.openai_compat import OpenAICompatConfig, OpenAICompatProvider
 
@@ -31,15 +44,22 @@ __all__ = [
     "AnthropicConfig",
     "AnthropicProvider",
     "Completion",
+    "Embedder",
     "GenerateRequest",
     "LocalConfig",
+    "LocalEmbedder",
     "LocalProvider",
     "OpenAICompatConfig",
     "OpenAICompatProvider",
+    "OpenAIEmbedder",
     "Provider",
     "RetryableError",
+    "embed_samples",
+    "make_embedder",
+    "open_ended_mask",
     "parse_model_spec",
     "resolve_model",
+    "save_embeddings",
     "smollm2_path",
 ]
 

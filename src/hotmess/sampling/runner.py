@@ -32,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hotmess.data.schema import Sample
 from hotmess.data.store import RunStore
 from hotmess.errors import BackendError, ConfigError
+from hotmess.models import _retry
 from hotmess.models.base import Completion, GenerateRequest, Provider, RetryableError
 from hotmess.sampling.claims import ClaimBoard, UnitKey, missing_indices
 from hotmess.sampling.config import Budget, RunConfig, identity_of
@@ -141,14 +142,6 @@ class _Writer:
             self.store.write(self.buffer)
             self.buffer = []
         self.last = time.monotonic()
-
-
-def _backoff(attempt: int, retry_after: float | None, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter; a server's Retry-After is a floor (the caller bounds total time)."""
-    delay = min(cap, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
 
 
 class _Run:
@@ -297,7 +290,10 @@ class _Run:
                 err = exc if isinstance(exc, RetryableError) else RetryableError(kind, str(exc))
                 self.breaker(err)
                 attempt += 1
-                delay = _backoff(attempt, err.retry_after, self.retry_base, self.retry_cap, self.rng)
+                # the package's one backoff rule (shared with the OpenAI embedder); Retry-After is a floor
+                delay = _retry.backoff_delay(
+                    attempt, base=self.retry_base, cap=self.retry_cap, rng=self.rng, retry_after=err.retry_after
+                )
                 spent = time.monotonic() - start
                 if attempt > self.config.max_retries or spent + delay > self.config.max_retry_seconds:
                     return err

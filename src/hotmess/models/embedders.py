@@ -7,29 +7,37 @@ Two embedders ship:
   while loading). Any local sentence-transformers folder works too. It uses sentence-transformers when
   installed, else transformers with the same mean pooling and normalisation.
 - :class:`OpenAIEmbedder` — any OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, Ollama, TEI, ...)
-  over httpx; the key is read from an environment variable and never stored or printed.
+  through the API providers' pooled HTTP client and retry rule; the key is read from an environment variable
+  and never stored or printed.
 
 Anything with a ``name`` and an ``embed(texts) -> (n, dim) array`` method is an :class:`Embedder`.
+pandas, torch, transformers, sentence-transformers and httpx are imported on first use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
 import sqlite3
-import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from hotmess._extras import install_hint
-from hotmess.data.store import RunStore
 from hotmess.errors import BackendError, ConfigError, InputError
+from hotmess.models import _retry
+from hotmess.models._http import HTTPTransport, read_api_key, scrub_exception, validate_base_url
+from hotmess.models.base import RetryableError
+from hotmess.models.openai_compat import default_openai_base_url
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Embedder",
@@ -40,6 +48,8 @@ __all__ = [
     "open_ended_mask",
     "save_embeddings",
 ]
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -172,6 +182,10 @@ def _transformers_encoder(path: Path, device: str, batch_size: int) -> Any:
 class OpenAIEmbedder:
     """An OpenAI-compatible ``POST {base_url}/embeddings`` endpoint.
 
+    Requests go through the pooled client of the API providers
+    (:class:`~hotmess.models._http.HTTPTransport`), one batch at a time, and are retried with the runner's
+    backoff rule (:func:`~hotmess.models._retry.backoff_delay`).
+
     Parameters
     ----------
     model
@@ -183,9 +197,13 @@ class OpenAIEmbedder:
     batch_size
         Texts per request.
     timeout, max_attempts, max_wait
-        Per-request timeout (s); bounded retries of rate limits, 5xx and connection errors, with exponential
-        backoff and jitter, honouring Retry-After, and at most ``max_wait`` seconds of waiting in all.
+        Per-request timeout (s); bounded retries of rate limits, 5xx, timeouts and connection errors, with
+        exponential backoff and jitter, honouring Retry-After, and at most ``max_wait`` seconds of waiting in all.
     """
+
+    #: Backoff of the retries: about ``_RETRY_BASE`` seconds before the first, doubling, at most ``_RETRY_CAP``.
+    _RETRY_BASE = 0.5
+    _RETRY_CAP = 8.0
 
     def __init__(
         self,
@@ -198,85 +216,82 @@ class OpenAIEmbedder:
         max_attempts: int = 4,
         max_wait: float = 120.0,
     ) -> None:
-        from hotmess.models._http import read_api_key, validate_base_url
-        from hotmess.models.openai_compat import default_openai_base_url
-
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1; got {batch_size}")
+        if max_attempts < 1:
+            raise ConfigError(f"max_attempts must be >= 1; got {max_attempts}")
         self.model = model
         self.name = f"openai:{model}"
-        self.base_url = validate_base_url(base_url or default_openai_base_url())
         self.api_key_env = api_key_env
         self._key = read_api_key(api_key_env)
+        self.base_url = validate_base_url(base_url or default_openai_base_url())
         self.batch_size = batch_size
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_wait = max_wait
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbedder(model={self.model!r}, base_url={self.base_url!r})"
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Embeddings in input order, shape ``(len(texts), dim)``; errors never carry the key."""
-        from hotmess.models._http import scrub_exception
-
         try:
-            return self._embed(texts)
+            return _run_sync(self._embed(list(texts)))
         except Exception as exc:
             scrub_exception(exc, [self._key.reveal() if self._key else None])
             raise
 
-    def _embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
+    async def _embed(self, texts: list[str]) -> NDArray[np.float64]:
         try:
-            import httpx
+            import httpx  # noqa: F401  (the transport imports it on the first request)
         except ImportError:
             raise ConfigError("the openai embedder needs httpx", hint=install_hint("api")) from None
-        headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
+        if not texts:
+            return np.zeros((0, 0))
+        # one pool per call: it belongs to this call's event loop (and so to one thread)
+        http = HTTPTransport(
+            [self.base_url],
+            label="embeddings endpoint",
+            model=self.model,
+            key=self._key,
+            key_env=self.api_key_env,
+            timeout_s=self.timeout,
+            max_connections=4,
+            fail_fast_unreachable=False,  # connection errors are retried, like rate limits and 5xx
+        )
         out: list[list[float]] = []
-        with httpx.Client(timeout=self.timeout, headers=headers) as client:
+        try:
             for i in range(0, len(texts), self.batch_size):
-                out.extend(self._batch(client, list(texts[i : i + self.batch_size])))
+                out.extend(await self._batch(http, texts[i : i + self.batch_size]))
+        finally:
+            await http.aclose()
         return np.asarray(out, dtype=np.float64).reshape(len(texts), -1)
 
-    def _batch(self, client: Any, batch: list[str]) -> list[list[float]]:
-        import httpx
-
-        from hotmess.models._http import classify_status, redact
-        from hotmess.models.base import RetryableError
-
-        url = f"{self.base_url}/embeddings"
-        waited = 0.0
-        last = "no attempt"
-        for attempt in range(self.max_attempts):
-            retry_after: float | None = None
-            try:
-                resp = client.post(url, json={"model": self.model, "input": batch})
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {redact(str(exc), [self._key.reveal() if self._key else None])}"
-            else:
-                if resp.status_code == 200:
-                    return self._parse(resp, len(batch))
-                err = classify_status(
-                    resp.status_code,
-                    resp.content,
-                    resp.headers,
-                    url=url,
-                    model=self.model,
-                    label="embeddings endpoint",
-                    key=self._key,
-                    key_env=self.api_key_env,
-                )
-                if not isinstance(err, RetryableError):
-                    raise err
-                last, retry_after = str(err), err.retry_after
-            wait = retry_after if retry_after is not None else min(8.0, 0.5 * 2**attempt) * (0.5 + random.random())
-            if attempt + 1 >= self.max_attempts or waited + wait > self.max_wait:
-                break
-            time.sleep(wait)
-            waited += wait
-        raise BackendError(f"embeddings request to {url} failed after retries: {last}", hint="check the endpoint")
-
-    def _parse(self, resp: Any, n: int) -> list[list[float]]:
+    async def _batch(self, http: HTTPTransport, batch: list[str]) -> list[list[float]]:
+        headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
+        body = {"model": self.model, "input": batch}
         try:
-            data = resp.json()["data"]
-            items = sorted(data, key=lambda d: int(d.get("index", 0)))
+            data = await _retry.retry_async(
+                lambda: http.post_json("/embeddings", body, headers),
+                max_attempts=self.max_attempts,
+                max_wait=self.max_wait,
+                base=self._RETRY_BASE,
+                cap=self._RETRY_CAP,
+                rng=self._rng,
+            )
+        except RetryableError as exc:
+            raise BackendError(
+                f"embeddings request to {self.base_url}/embeddings failed after retries: {exc}",
+                hint="check the endpoint",
+            ) from exc
+        return self._parse(data, len(batch))
+
+    def _parse(self, data: dict[str, Any], n: int) -> list[list[float]]:
+        try:
+            items = sorted(data["data"], key=lambda d: int(d.get("index", 0)))
             vecs = [[float(x) for x in d["embedding"]] for d in items]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise BackendError(
                 f"the embeddings endpoint {self.base_url} answered without a data[].embedding list",
                 hint="check that it is OpenAI-compatible",
@@ -284,6 +299,16 @@ class OpenAIEmbedder:
         if len(vecs) != n:
             raise BackendError(f"asked for {n} embeddings, got {len(vecs)}", hint="check the endpoint")
         return vecs
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from synchronous code, also when called inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # e.g. a notebook: a loop of its own in a worker thread
+        return pool.submit(asyncio.run, coro).result()
 
 
 def make_embedder(spec: str, **options: Any) -> Embedder:
@@ -296,7 +321,7 @@ def make_embedder(spec: str, **options: Any) -> Embedder:
     >>> make_embedder("openai/text-embedding-3-small", api_key_env=None).name
     'openai:text-embedding-3-small'
     """
-    from hotmess.models import parse_model_spec
+    from hotmess.models import parse_model_spec  # the package imports this module first
 
     kind, arg = parse_model_spec(spec)
     if kind == "local":
@@ -309,6 +334,8 @@ def make_embedder(spec: str, **options: Any) -> Embedder:
 def open_ended_mask(df: pd.DataFrame, questions: pd.DataFrame | None = None) -> pd.Series:
     """Rows holding open-ended answers: not errors, with text, and either marked open-ended in the questions
     table (importers do this) or without options and test outcomes."""
+    import pandas as pd
+
     ok = df["error"].isna() & (df["raw_output"].fillna("").astype(str).str.strip() != "")
     plain = (df["n_options"] == 0) & df["test_outcomes"].map(lambda v: v is None)
     marked = pd.Series(False, index=df.index)
@@ -361,6 +388,7 @@ def embed_samples(
 def save_embeddings(store: str | Path, df: pd.DataFrame) -> int:
     """Write the ``embedding`` of the rows of ``df`` into the store, in one transaction; returns rows updated."""
     from hotmess.data.schema import KEY_COLUMNS
+    from hotmess.data.store import RunStore
 
     path = Path(store)
     RunStore(path, create=False).close()  # checks it is a hotmess store

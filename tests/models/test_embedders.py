@@ -1,4 +1,8 @@
-"""Embedders: an OpenAI-compatible endpoint (a real local HTTP server), the packaged local model, the store."""
+"""Embedders: an OpenAI-compatible endpoint (a real local HTTP server), the packaged local model, the store.
+
+``EmbeddingStub`` and ``SECRET`` are also used by the CLI tests (tests/importers/test_cli.py,
+tests/cli/test_bad_input_campaign.py).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ import pytest
 
 from hotmess.data import RunStore, read_samples
 from hotmess.errors import BackendError, ConfigError
-from hotmess.importers import (
+from hotmess.importers import import_inspect
+from hotmess.models import (
     LocalEmbedder,
     OpenAIEmbedder,
+    _retry,
     embed_samples,
-    import_inspect,
     make_embedder,
     open_ended_mask,
     save_embeddings,
@@ -86,6 +91,25 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddingStub]:
     s.close()
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """A fresh run store path."""
+    return tmp_path / "runs.sqlite"
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float | None]]:
+    """No waiting between retries; records ``(attempt, retry_after)`` of every backoff asked for."""
+    asked: list[tuple[int, float | None]] = []
+
+    def no_wait(attempt: int, *, retry_after: float | None = None, **kw: Any) -> float:
+        asked.append((attempt, retry_after))
+        return 0.0
+
+    monkeypatch.setattr(_retry, "backoff_delay", no_wait)
+    return asked
+
+
 def test_openai_embedder_batches_orders_and_sends_the_key(stub: EmbeddingStub) -> None:
     emb = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env="HOTMESS_TEST_EMBED_KEY", batch_size=2)
     texts = ["a", "b", "c"]
@@ -97,10 +121,13 @@ def test_openai_embedder_batches_orders_and_sends_the_key(stub: EmbeddingStub) -
     assert SECRET not in repr(emb.__dict__)
 
 
-def test_openai_embedder_retries_then_fails_cleanly(stub: EmbeddingStub) -> None:
+def test_openai_embedder_retries_then_fails_cleanly(
+    stub: EmbeddingStub, delays: list[tuple[int, float | None]]
+) -> None:
     emb = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env="HOTMESS_TEST_EMBED_KEY", max_attempts=3)
     stub.plan = [429, 503]
     assert emb.embed(["x"]).shape == (1, 8) and len(stub.requests) == 3
+    assert delays == [(1, 0.0), (2, None)]  # the 429's Retry-After: 0 reached the backoff rule
     stub.plan = [401]
     with pytest.raises(BackendError) as info:
         emb.embed(["x"])
@@ -109,9 +136,32 @@ def test_openai_embedder_retries_then_fails_cleanly(stub: EmbeddingStub) -> None
     with pytest.raises(BackendError, match=r"data\[\]\.embedding"):
         emb.embed(["x"])
     stub.plan = [500] * 5
-    emb_fast = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env=None, max_attempts=2, max_wait=0.0)
+    emb_fast = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env=None, max_attempts=2)
+    n = len(stub.requests)
     with pytest.raises(BackendError, match="after retries"):
         emb_fast.embed(["x"])
+    assert len(stub.requests) - n == 2  # bounded attempts
+
+
+def test_openai_embedder_stops_when_the_next_wait_would_pass_max_wait(stub: EmbeddingStub) -> None:
+    stub.plan = [500] * 5
+    emb = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env=None, max_attempts=5, max_wait=0.0)
+    with pytest.raises(BackendError, match="after retries"):
+        emb.embed(["x"])
+    assert len(stub.requests) == 1  # the first backoff (> 0 s) would already pass max_wait=0
+
+
+def test_openai_embedder_works_inside_a_running_event_loop(stub: EmbeddingStub) -> None:
+    """``embed`` is synchronous; called from async code (a notebook) it runs its requests in a thread."""
+    import asyncio
+
+    emb = OpenAIEmbedder("emb-1", base_url=stub.url, api_key_env=None)
+
+    async def inside() -> np.ndarray:
+        return emb.embed(["a", "b"])
+
+    np.testing.assert_allclose(asyncio.run(inside()), [_vector("a"), _vector("b")])
+    assert emb.embed([]).shape[0] == 0 and len(stub.requests) == 1
 
 
 def test_make_embedder_specs() -> None:
@@ -194,3 +244,18 @@ def test_local_minilm_offline_and_both_backends_agree(monkeypatch: pytest.Monkey
         return
     b = LocalEmbedder(backend="sentence-transformers").embed(texts)
     assert b == pytest.approx(a, abs=1e-4)
+
+
+def test_importing_hotmess_and_its_models_loads_no_heavy_dependency() -> None:
+    """``import hotmess, hotmess.models`` (embedders included) stays light: the SDKs load on first use."""
+    import subprocess
+    import sys
+
+    heavy = ["httpx", "torch", "transformers", "sentence_transformers", "pandas"]
+    code = (
+        "import sys, hotmess, hotmess.models\n"
+        "assert hotmess.models.OpenAIEmbedder and hotmess.models.make_embedder\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
