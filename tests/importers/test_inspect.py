@@ -196,3 +196,114 @@ def test_errors_as_rows_option_keeps_failures_out() -> None:
 def test_overrides_of_names() -> None:
     log = read_inspect_log(INSPECT / "mc_quiz.eval", model="m", task="t", budget="high")
     assert {(s.model, s.task, s.budget) for s in log.samples} == {("m", "t", "high")}
+
+
+# -- limit hits: baseline (default) or as logged ---------------------------------------------------------------
+
+
+def test_limit_hits_logged_keeps_the_logged_test_vector(store: Path) -> None:
+    base = read_inspect_log(INSPECT / "swe_mini.eval")
+    logged = read_inspect_log(INSPECT / "swe_mini.eval", limit_hits="logged")
+    assert logged.run_id == base.run_id and logged.config["limit_hits_as"] == "logged"
+    meta = {q["question_id"]: q["metadata"] for q in logged.questions}
+    raw = {(str(s["id"]), s["epoch"]): s for s in raw_inspect_samples_from_eval()}
+    for a, b in zip(base.samples, logged.samples, strict=True):
+        r = raw[(a.question_id, a.sample_index + 1)]
+        if not r.get("limit"):
+            assert a.test_outcomes == b.test_outcomes
+            continue
+        # acme__gadgets-7 epoch 2: the scorer saw every test fail (test_len broken by the looping agent)
+        text = r["scores"]["swe_tests_scorer"]["explanation"]
+        tests = meta[a.question_id]["tests"]
+        assert b.test_outcomes == tuple(int(f'"{t}": "PASSED"' in text) for t in tests) == (0, 0, 0, 0)
+        assert a.test_outcomes == (0, 0, 0, 1)  # the baseline: FAIL_TO_PASS fail, PASS_TO_PASS pass
+        assert meta[a.question_id]["limit_hits"] == [2]
+    assert logged.warnings == ()
+
+
+def test_limit_hits_changes_incoherence_as_documented(store: Path, tmp_path: Path) -> None:
+    """docs/importers/inspect.md quotes these numbers. Baseline: Σ variance = .34375, Σ error = .875 over the
+    three tasks, incoherence 11/28 = 0.393. As logged, only acme__gadgets-7 epoch 2 changes, (0,0,0,1) →
+    (0,0,0,0): its ȳ goes from (.5,.25,.5,1) to (.5,.25,.5,.75), variance .171875 → .21875 and error
+    7/16 → 8/16, so incoherence = .390625 / .9375 = 5/12 = 0.417."""
+    from hotmess.analysis.open_ended import summarize_test_vectors, test_vectors_by_question
+
+    got = {}
+    for how in ("baseline", "logged"):
+        path = tmp_path / f"{how}.sqlite"
+        import_inspect([INSPECT / "swe_mini.eval"], path, limit_hits=how)
+        got[how] = summarize_test_vectors(test_vectors_by_question(read_samples(path)), n_boot=0, rng=0)
+    assert got["baseline"].incoherence == pytest.approx(11 / 28)
+    assert got["logged"].incoherence == pytest.approx(5 / 12)
+
+
+def test_limit_hit_without_a_logged_report_falls_back_to_the_baseline(tmp_path: Path) -> None:
+    from tests.importers._helpers import rewrite_eval
+
+    def drop_report(name: str, data: Any) -> Any:
+        if name.startswith("samples/") and data.get("limit"):
+            data["scores"]["swe_tests_scorer"]["explanation"] = "the tests did not run"
+        return data
+
+    path = rewrite_eval(INSPECT / "swe_mini.eval", tmp_path / "swe_noreport.eval", drop_report)
+    base = read_inspect_log(path)
+    logged = read_inspect_log(path, limit_hits="logged")
+    assert [s.test_outcomes for s in logged.samples] == [s.test_outcomes for s in base.samples]
+    assert any("1 run(s) hit a limit without a logged test report" in w for w in logged.warnings)
+    with pytest.raises(InputError, match="unknown limit_hits"):
+        read_inspect_log(path, limit_hits="sometimes")  # type: ignore[arg-type]
+
+
+def test_limit_hits_option_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.importers._helpers import import_cli
+
+    run = import_cli(monkeypatch, capsys)
+    inc = {}
+    for how in ("baseline", "logged"):
+        store = tmp_path / f"{how}.sqlite"
+        code, out, err = run("import", "inspect", INSPECT / "swe_mini.eval", "--store", store, "--n-boot", "0",
+                             "--limit-hits", how, "--json")  # fmt: skip
+        assert code == 0, err
+        (row,) = json.loads(out)["summary"]
+        inc[how] = row["incoherence"]
+    assert round(inc["baseline"], 3) == 0.393 and round(inc["logged"], 3) == 0.417
+    code, _, err = run("import", "inspect", INSPECT / "swe_mini.eval", "--store", tmp_path / "x.sqlite",
+                       "--limit-hits", "never")  # fmt: skip
+    assert code == 2 and "--limit-hits" in err and not (tmp_path / "x.sqlite").exists()
+
+
+# -- a null (or NaN) score value: both readers import the same rows ------------------------------------------
+
+
+@pytest.mark.skipif(not _has_inspect(), reason="needs inspect-ai")
+@pytest.mark.parametrize("value", [None, float("nan")])
+@pytest.mark.parametrize("log", ["mc_quiz.json", "open_qa.eval"])
+def test_readers_agree_on_an_unscored_value(tmp_path: Path, log: str, value: float | None) -> None:
+    from tests.importers._helpers import rewrite_eval
+
+    scorer = "choice" if log.startswith("mc") else "match"
+    if log.endswith(".json"):
+        data = json.loads((INSPECT / log).read_text())
+        data["samples"][0]["scores"][scorer]["value"] = value
+        path = tmp_path / log
+        path.write_text(json.dumps(data))  # NaN is written as the constant NaN, as Inspect does
+        first = (str(data["samples"][0]["id"]), data["samples"][0]["epoch"] - 1)
+    else:
+
+        def unscore(name: str, data: Any) -> Any:
+            if name == "samples/oq1_epoch_2.json":
+                data["scores"][scorer]["value"] = value
+            return data
+
+        path = rewrite_eval(INSPECT / log, tmp_path / log, unscore)
+        first = ("oq1", 1)
+    a = read_inspect_log(path, reader="inspect")
+    b = read_inspect_log(path, reader="builtin")
+    assert [s.to_row() for s in a.samples] == [s.to_row() for s in b.samples]
+    assert a.questions == b.questions
+    (s,) = [s for s in a.samples if (s.question_id, s.sample_index) == first]
+    assert s.error is not None and "not scored" in s.error and not s.valid  # never scored
+    if value is None:  # Inspect's own model refuses null values: read with the builtin reader, and said so
+        assert any("null score value" in w for w in a.warnings)

@@ -149,3 +149,36 @@ def test_exact_match_matches_lm_eval(pred: str, ref: str, case: bool, punct: boo
     opts = {"ignore_case": case, "ignore_punctuation": punct, "ignore_numbers": numbers}
     theirs = metrics.exact_match_hf_evaluate([pred], [ref], **opts)["exact_match"]
     assert exact_match(pred, ref, opts) == bool(theirs)
+
+
+# -- the check against lm-eval's own metric: only where that metric is the first repeat's ---------------------
+
+
+def _majority_file(tmp_path: Path, name: str, steps: list[dict]) -> Path:
+    """hm_gen with 4 repeats per document: the first one wrong, the other three right (lm-eval logged 1.0)."""
+    src = lm_eval_file("fewshot0", "hm_gen")
+    (results,) = src.parent.glob("results_*.json")
+    out = []
+    for rec in _records(src):
+        right = str(rec["target"])
+        texts = [" nope", f" {right}", f" {right}!", f" {right}."]
+        out.append({**rec, "resps": [texts], "filtered_resps": [right], "filter": name, "exact_match": 1.0})
+    dest = tmp_path / src.name
+    dest.write_text("".join(json.dumps(r) + "\n" for r in out))
+    data = json.loads(results.read_text())
+    data["configs"]["hm_gen"].update(repeats=4, filter_list=[{"name": name, "filter": steps}])
+    (tmp_path / results.name).write_text(json.dumps(data))
+    return dest
+
+
+def test_majority_vote_filters_claim_no_disagreement(tmp_path: Path) -> None:
+    regex = {"function": "regex", "regex_pattern": r"(\w+)"}
+    maj = read_lm_eval_samples(
+        _majority_file(tmp_path, "maj@4", [regex, {"function": "majority_vote"}, {"function": "take_first"}])
+    )
+    assert maj.config["filter"] == "maj@4" and len(maj.samples) == 20
+    assert not any("disagrees" in w for w in maj.warnings), maj.warnings
+    assert [s.answer for s in maj.samples if s.question_id == "0"] == [1, 0, 0, 0]  # each repeat scored alone
+    # with take_first lm-eval's 1.0 is the first repeat's, which is wrong here: that is a disagreement
+    first = read_lm_eval_samples(_majority_file(tmp_path, "first", [regex, {"function": "take_first"}]))
+    assert any("for 5 document(s) the re-applied filter/metric disagrees" in w for w in first.warnings)

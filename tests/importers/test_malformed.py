@@ -140,3 +140,89 @@ def test_lm_eval_loglikelihood_task_is_refused(tmp_path: Path) -> None:
     (tmp_path / results.name).write_text("{ not json")
     with pytest.raises(InputError, match="results file"):
         read_lm_eval_samples(dest)
+
+
+# -- Inspect's reader: a validation error names the field ------------------------------------------------------
+
+
+@pytest.mark.skipif(not _has_inspect(), reason="needs inspect-ai")
+def test_inspect_reader_names_the_invalid_field(tmp_path: Path) -> None:
+    data = json.loads((INSPECT / "mc_quiz.json").read_text())
+    data["samples"][2]["scores"]["choice"] = "oops"  # a score that is not a Score
+    data["samples"][3]["epoch"] = "first"
+    bad = tmp_path / "bad_fields.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(InputError) as info:
+        read_inspect_log(bad, reader="inspect")
+    text = _one_line(info.value)
+    assert "bad_fields.json" in text and "field samples[2].scores.choice: " in text
+    assert "(and 1 more field(s))" in text and "validation error" not in text
+    # inside a .eval archive Inspect validates one sample entry at a time: the field is named within it
+    from tests.importers._helpers import rewrite_eval
+
+    def break_value(name: str, d: Any) -> Any:
+        if name == "samples/mc1_epoch_3.json":
+            d["scores"]["choice"]["value"] = {"nested": [1, 2]}
+        return d
+
+    path = rewrite_eval(INSPECT / "mc_quiz.eval", tmp_path / "bad_value.eval", break_value)
+    with pytest.raises(InputError, match=r"EvalSample field scores\.choice\.value: .* fits none of") as info:
+        read_inspect_log(path, reader="inspect")
+    _one_line(info.value)
+
+
+# -- lm-eval: resps that do not fit the document or the task config -------------------------------------------
+
+
+def _copy_with_results(tmp_path: Path, folder: str, task: str) -> tuple[Path, Path]:
+    src = lm_eval_file(folder, task)
+    (results,) = src.parent.glob("results_*.json")
+    shutil.copyfile(results, tmp_path / results.name)
+    return tmp_path / src.name, tmp_path / results.name
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_lm_eval_fewer_loglikelihoods_than_choices(tmp_path: Path) -> None:
+    dest, results = _copy_with_results(tmp_path, "fewshot1", "hm_mc")
+    lines = [json.loads(x) for x in lm_eval_file("fewshot1", "hm_mc").read_text().splitlines()]
+    lines[2]["resps"] = lines[2]["resps"][:3]  # 3 log-likelihoods for a document with 4 choices
+    _write(dest, lines)
+    with pytest.raises(InputError, match=r"line 3: expected 4 option\(s\) \(from the document's arguments\), found 3"):
+        read_lm_eval_samples(dest)
+    del lines[2]["arguments"]  # then the task config's doc_to_choice ("choices") says how many
+    _write(dest, lines)
+    with pytest.raises(InputError, match=r"line 3: expected 4 option\(s\) \(from the doc's 'choices' field") as info:
+        read_lm_eval_samples(dest)
+    assert str(dest) in _one_line(info.value)
+    data = json.loads(results.read_text())
+    data["configs"]["hm_mc"]["doc_to_choice"] = ["w", "x", "y", "z"]  # a literal list of choices
+    results.write_text(json.dumps(data))
+    for rec in lines:
+        rec["doc"].pop("choices")
+    _write(dest, lines)
+    with pytest.raises(InputError, match=r"line 3: expected 4 option\(s\) \(from the task config's doc_to_choice\)"):
+        read_lm_eval_samples(dest)
+
+
+def test_lm_eval_repeats_that_differ_from_the_config_or_the_other_documents(tmp_path: Path) -> None:
+    dest, results = _copy_with_results(tmp_path, "fewshot0", "hm_gen")
+    lines = [json.loads(x) for x in lm_eval_file("fewshot0", "hm_gen").read_text().splitlines()]
+    lines[3]["resps"][0] = lines[3]["resps"][0][:2]  # the config says repeats: 3
+    _write(dest, lines)
+    with pytest.raises(
+        InputError, match=r"line 4: expected 3 repeat\(s\) \(the task config says repeats: 3\), found 2"
+    ):
+        read_lm_eval_samples(dest)
+    data = json.loads(results.read_text())
+    data["configs"]["hm_gen"]["repeats"] = 4
+    results.write_text(json.dumps(data))
+    _write(dest, [json.loads(x) for x in lm_eval_file("fewshot0", "hm_gen").read_text().splitlines()])
+    with pytest.raises(InputError, match=r"line 1: expected 4 repeat\(s\) .*repeats: 4\), found 3"):
+        read_lm_eval_samples(dest)
+    results.unlink()  # without a config, every document must have as many repeats as the first
+    _write(dest, lines)
+    with pytest.raises(InputError, match=r"line 4: expected 3 repeat\(s\) \(line 1 has 3\), found 2"):
+        read_lm_eval_samples(dest)

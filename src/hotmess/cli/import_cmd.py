@@ -146,6 +146,11 @@ def inspect_cmd(
         False, "--errors-as-rows", help="Test vectors: failed samples become error rows, not 'tests unchanged'."
     ),
     reader: str = typer.Option("auto", "--reader", help="auto, inspect (inspect-ai) or builtin (zip + zstandard)."),
+    limit_hits: str = typer.Option(
+        "baseline",
+        "--limit-hits",
+        help="Test vectors: runs that hit a limit get the baseline (tests unchanged) or keep their logged tests.",
+    ),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples over questions (0 = no CIs)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
@@ -155,6 +160,8 @@ def inspect_cmd(
         raise ConfigError(f"unknown kind {kind!r}", hint="use auto, multiple-choice, open-ended or test-vector")
     if reader not in ("auto", "inspect", "builtin"):
         raise ConfigError(f"unknown reader {reader!r}", hint="use auto, inspect or builtin")
+    if limit_hits not in ("baseline", "logged"):
+        raise ConfigError(f"unknown --limit-hits {limit_hits!r}", hint="use baseline or logged")
     report = import_inspect(
         logs,
         store,
@@ -165,6 +172,7 @@ def inspect_cmd(
         budget=budget,
         errors_as_unchanged=not errors_as_rows,
         reader=reader,
+        limit_hits=limit_hits,
     )
     _finish(report, store, n_boot, as_json)
 

@@ -4,6 +4,10 @@ An Inspect ``.eval`` log is a zip archive whose entries are JSON documents, comp
 in recent versions and deflate in older ones: ``header.json`` (the eval spec, plan, results and stats; missing
 while a run is still going, when ``_journal/start.json`` holds the spec) and one ``samples/<id>_epoch_<n>.json``
 per sample and epoch. A ``.json`` log is one JSON document with the same fields and a ``samples`` list.
+
+A folder written by Inspect's ``eval_set()`` also holds ``eval-set.json`` (the set's tasks) and ``logs.json``
+(a listing of the logs' headers): :func:`non_log_reason` names such files, and :class:`NotAnInspectLogError` is
+raised for any ``.json`` that parses but is not a log, so that a folder can be imported whole.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Literal
 from hotmess._extras import install_hint
 from hotmess.errors import InputError
 
-__all__ = ["RawLog", "Reader", "read_raw_log"]
+__all__ = ["NotAnInspectLogError", "RawLog", "Reader", "non_log_reason", "read_raw_log"]
 
 Reader = Literal["auto", "inspect", "builtin"]
 
@@ -30,6 +34,22 @@ _SAMPLE_ENTRY = re.compile(r"^samples/.+_epoch_\d+\.json$")
 _ZSTD = 93
 _HEAVY = {"events", "events_data", "attachments", "timelines", "store"}
 _HINT = "pass an Inspect log (.eval or .json) written by `inspect eval`"
+#: Files Inspect writes next to its logs, which are not logs themselves.
+_NOT_LOGS = {
+    "eval-set.json": "the task list Inspect's eval_set() writes",
+    "logs.json": "the listing of log headers Inspect writes",
+}
+#: Location parts pydantic adds for the branches of a union (e.g. ``'str'``, ``'dict[str,int]'``).
+_BRANCHES = {"str", "int", "float", "bool", "none", "list", "dict", "tuple", "set"}
+
+
+class NotAnInspectLogError(InputError):
+    """A file that parses (as a zip archive or JSON) but is not an Inspect log: no eval spec with task and model."""
+
+
+def non_log_reason(path: Path) -> str | None:
+    """Why a file found in a folder of logs is known not to be a log (Inspect's own index files), or None."""
+    return _NOT_LOGS.get(path.name.lower())
 
 
 def read_raw_log(path: Path, reader: Reader = "auto") -> RawLog:
@@ -46,8 +66,17 @@ def read_raw_log(path: Path, reader: Reader = "auto") -> RawLog:
 
     Raises
     ------
+    NotAnInspectLogError
+        A file that parses but is not an Inspect log (a subclass of :class:`~hotmess.errors.InputError`).
     hotmess.errors.InputError
-        A file that is not an Inspect log, is truncated or corrupt, or holds no samples.
+        A file that is truncated or corrupt, fails Inspect's validation (the message names the field), or
+        holds no samples.
+
+    Notes
+    -----
+    Inspect (0.3.2xx) refuses a ``null`` score value, which older Inspect versions wrote for an unscored
+    (NaN) sample. A log whose only problem is such values is read with the builtin reader instead, and
+    ``raw["notes"]`` says so: both readers then give the same samples (a null value is "not scored").
     """
     suffix = path.suffix.lower()
     if suffix not in (".eval", ".json"):
@@ -69,11 +98,14 @@ def read_raw_log(path: Path, reader: Reader = "auto") -> RawLog:
     return raw
 
 
+def _is_spec(spec: Any) -> bool:
+    return isinstance(spec, dict) and "task" in spec and "model" in spec
+
+
 def _check(raw: RawLog, path: Path) -> None:
     header = raw.get("header")
-    spec = header.get("eval") if isinstance(header, dict) else None
-    if not isinstance(spec, dict) or "task" not in spec or "model" not in spec:
-        raise InputError(f"{path} is not an Inspect log (no eval spec with task and model)", hint=_HINT)
+    if not _is_spec(header.get("eval") if isinstance(header, dict) else None):
+        raise NotAnInspectLogError(f"{path} is not an Inspect log (no eval spec with task and model)", hint=_HINT)
     samples = raw.get("samples")
     if not isinstance(samples, list) or not samples:
         status = header.get("status", "?") if isinstance(header, dict) else "?"
@@ -97,13 +129,70 @@ def _read_with_inspect(path: Path) -> RawLog:
     try:
         log = read_eval_log(str(path), resolve_attachments=True, exclude_fields=set(_HEAVY))
     except Exception as exc:  # Inspect raises many types (zip, JSON, pydantic) for bad files
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise InputError(
-            f"{path} could not be read as an Inspect log: {type(exc).__name__}: {first}", hint=_HINT
-        ) from None
+        if path.suffix.lower() == ".json" and _foreign_json(path):
+            msg = f"{path} is not an Inspect log (no eval spec with task and model)"
+            raise NotAnInspectLogError(msg, hint=_HINT) from None
+        errors = _validation_errors(exc)
+        if errors is not None and errors and all(_null_score_value(loc, value) for loc, _, value in errors):
+            raw = _read_eval_zip(path) if path.suffix.lower() == ".eval" else _read_json(path)
+            raw["notes"] = [
+                f"{path}: null score value(s), which Inspect's reader refuses (older Inspect versions wrote "
+                "unscored NaN scores so); read with the builtin reader, such samples count as not scored"
+            ]
+            return raw
+        if errors is not None:
+            detail = f"{getattr(exc, 'title', 'log')} {_describe(errors)}"
+        else:
+            detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+        raise InputError(f"{path} could not be read as an Inspect log: {detail}", hint=_HINT) from None
     header = log.model_dump(mode="json", exclude={"samples", "reductions"})
     samples = [s.model_dump(mode="json", exclude=_HEAVY) for s in (log.samples or [])]
     return {"header": header, "samples": samples}
+
+
+def _foreign_json(path: Path) -> bool:
+    """Whether a .json file parses but is clearly not an Inspect log (no eval spec with task and model)."""
+    try:
+        with path.open("rb") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):  # unreadable or not JSON: truncated or corrupt, not "foreign"
+        return False
+    return not isinstance(data, dict) or not _is_spec(data.get("eval"))
+
+
+def _validation_errors(exc: Exception) -> list[tuple[tuple[Any, ...], str, Any]] | None:
+    """A pydantic ValidationError's errors as (field location without union branches, message, input)."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors) or type(exc).__name__ != "ValidationError":
+        return None
+    out = []
+    for e in errors():
+        loc = tuple(e.get("loc", ()))
+        while loc and isinstance(loc[-1], str) and (loc[-1] in _BRANCHES or any(c in loc[-1] for c in "[(-")):
+            loc = loc[:-1]
+        out.append((loc, str(e.get("msg", "invalid")), e.get("input")))
+    return out
+
+
+def _null_score_value(loc: tuple[Any, ...], value: Any) -> bool:
+    return value is None and len(loc) >= 3 and loc[-3] == "scores" and loc[-1] == "value"
+
+
+def _describe(errors: list[tuple[tuple[Any, ...], str, Any]]) -> str:
+    """``field samples[0].scores.choice.value: null fits none of ...`` for the first field (and how many more)."""
+    by_loc: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    for loc, msg, value in errors:
+        by_loc.setdefault(loc, []).append((msg, value))
+    loc, problems = next(iter(by_loc.items()))
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
+    if len(problems) > 1:  # a union: the value fits none of its branches
+        got = "null" if problems[0][1] is None else json.dumps(problems[0][1], default=str)[:40]
+        kinds = ", ".join(m.removeprefix("Input should be ") for m, _ in problems)
+        problem = f"{got} fits none of: {kinds}"
+    else:
+        problem = problems[0][0]
+    more = len(by_loc) - 1
+    return f"field {where}: {problem}"[:300] + (f" (and {more} more field(s))" if more else "")
 
 
 def _read_json(path: Path) -> RawLog:
@@ -113,7 +202,7 @@ def _read_json(path: Path) -> RawLog:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON (truncated or corrupt?): {exc}", hint=_HINT) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path} is not an Inspect log (top level is not an object)", hint=_HINT)
+        raise NotAnInspectLogError(f"{path} is not an Inspect log (top level is not an object)", hint=_HINT)
     samples = data.get("samples") or []
     header = {k: v for k, v in data.items() if k not in ("samples", "reductions")}
     return {"header": header, "samples": [_resolve(_strip(s)) for s in samples if isinstance(s, dict)]}

@@ -23,12 +23,17 @@ _FALLBACK = "[invalid]"
 
 @dataclass(frozen=True)
 class Extractor:
-    """The per-repeat part of a filter pipeline; ``exact`` is False when some step could not be reproduced."""
+    """The per-repeat part of a filter pipeline; ``exact`` is False when some step could not be reproduced.
+
+    ``takes_first`` says whether lm-eval's logged answer (and metric) is that of the first repeat: true
+    unless the pipeline reduces the repeats otherwise (``majority_vote``, as in ``maj@k`` filters).
+    """
 
     steps: tuple[Callable[[str], str], ...] = ()
     fallbacks: frozenset[str] = field(default_factory=frozenset)
     exact: bool = True
     description: str = "raw response"
+    takes_first: bool = True
 
     def __call__(self, text: str) -> tuple[str, bool]:
         """Extracted answer and whether extraction succeeded (False when a regex fell back)."""
@@ -91,7 +96,7 @@ def make_extractor(filter_steps: Sequence[Mapping[str, Any]] | None) -> Extracto
             continue
         else:
             return Extractor(exact=False, description=f"raw response (filter step {fn!r} is not reproduced)")
-    return Extractor(tuple(steps), frozenset(fallbacks), True, " → ".join(names))
+    return Extractor(tuple(steps), frozenset(fallbacks), True, " → ".join(names), "majority_vote" not in names)
 
 
 def exact_match(prediction: str, references: str | Sequence[str], options: Mapping[str, Any] | None = None) -> bool:

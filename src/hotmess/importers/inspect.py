@@ -8,11 +8,14 @@ Which kind of task a log is follows from its scorer (see docs/importers/inspect.
 - **test-vector** — a scorer that reports per-test FAIL_TO_PASS / PASS_TO_PASS results (inspect_evals'
   ``swe_bench_scorer`` and similar): ``test_outcomes`` holds one 0/1 per test; a run that hit a limit
   (``sample.limit``) or failed (``sample.error``) counts its tests as unchanged: PASS_TO_PASS pass,
-  FAIL_TO_PASS fail.
+  FAIL_TO_PASS fail (``limit_hits="logged"`` keeps the test report a limit-hit run has).
 - **open-ended** — any other scorer (``match``, ``includes``, ``model_graded_qa``, ...): the answer text is
   kept in ``raw_output`` (for embedding variance) and correctness becomes a 2-option question whose correct
   option is 0: ``C`` (or 1/true) → answer 0, ``I`` (0/false) → answer 1; ``P`` and fractional scores s become
   the probability vector (s, 1−s); ``N`` (no answer) is invalid.
+
+A score whose value is NaN (Inspect's "unscored" sentinel) or null (how older Inspect versions wrote it) is
+not scored: an error row, as a sample without a score.
 
 Every sample also records output and reasoning tokens (summed over the sample's model calls of the evaluated
 model) and ``actions`` = the number of assistant messages (model turns; the length axis of agent runs).
@@ -28,13 +31,22 @@ from typing import Any, Literal
 from hotmess.data.schema import Sample
 from hotmess.data.store import RunStore
 from hotmess.errors import InputError
-from hotmess.importers._common import ImportedLog, ImportReport, Kind, check_paths, write_imported
-from hotmess.importers._inspect_files import Reader, read_raw_log
+from hotmess.importers._common import (
+    ImportedLog,
+    ImportReport,
+    Kind,
+    dataset_run_id,
+    find_inputs,
+    write_imported,
+)
+from hotmess.importers._inspect_files import NotAnInspectLogError, Reader, non_log_reason, read_raw_log
+from hotmess.importers._inspect_records import has_records, record_rows
 from hotmess.importers._tests import TestResults, parse_test_results, sample_test_lists, task_test_vectors
 
 __all__ = ["import_inspect", "read_inspect_log"]
 
 KindOption = Literal["auto", "multiple-choice", "open-ended", "test-vector"]
+LimitHits = Literal["baseline", "logged"]
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _VALUE_FLOAT = {"C": 1.0, "I": 0.0, "P": 0.5}
 
@@ -49,6 +61,7 @@ def read_inspect_log(
     budget: str | None = None,
     errors_as_unchanged: bool = True,
     reader: Reader = "auto",
+    limit_hits: LimitHits = "baseline",
 ) -> ImportedLog:
     """Read and validate one Inspect log (nothing is written).
 
@@ -62,17 +75,23 @@ def read_inspect_log(
         Force "multiple-choice", "open-ended" or "test-vector" instead of deciding from the scorer.
     model, task, budget
         Override the names stored with the samples (default: the log's model and task; the budget is the
-        generate config's ``reasoning_effort`` or ``reasoning_tokens``, else "").
+        generate config's ``reasoning_effort`` or ``reasoning_tokens``, else ""). Other names than the log's
+        make a separately named dataset, with a run id of its own.
     errors_as_unchanged
         Test-vector logs: count samples that failed with an error as "tests unchanged" (as limit hits). When
         false they become error rows, which are never scored.
     reader
         "auto" (Inspect's reader when installed), "inspect" or "builtin" (zipfile + zstandard).
+    limit_hits
+        Test-vector logs: "baseline" (default) gives a run that hit a limit (``sample.limit``) the baseline
+        vector (PASS_TO_PASS pass, FAIL_TO_PASS fail); "logged" keeps the test report the scorer logged for
+        it (a limit-hit run without one falls back to the baseline, with a warning).
 
     Returns
     -------
     ImportedLog
-        With run id ``inspect-<eval_id>``: importing the same log again (either format) adds nothing.
+        With run id ``inspect-<eval_id>`` (plus a hash of the names when ``model`` or ``task`` rename the
+        dataset): importing the same log again (either format) adds nothing.
 
     Raises
     ------
@@ -82,6 +101,8 @@ def read_inspect_log(
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist", hint="check the path")
+    if limit_hits not in ("baseline", "logged"):
+        raise InputError(f"unknown limit_hits {limit_hits!r}", hint="use baseline or logged")
     raw = read_raw_log(p, reader)
     header, samples = raw["header"], raw["samples"]
     spec: dict[str, Any] = header["eval"]
@@ -95,8 +116,12 @@ def read_inspect_log(
     budget_label = budget if budget is not None else _budget(gen_cfg)
     seed = gen_cfg.get("seed") if isinstance(gen_cfg.get("seed"), int) else None
     scores = [(s.get("scores") or {}).get(scorer_name) for s in samples]
-    resolved = _decide_kind(p, scorer_name, samples, scores) if kind == "auto" else kind
-    run_id = f"inspect-{eval_id}"
+    # scores of hotmess.integrations.inspect.hotmess_scorer carry the sample itself: read it as the metrics did
+    from_records = kind == "auto" and has_records(scores)
+    resolved: Any = kind
+    if kind == "auto" and not from_records:
+        resolved = _decide_kind(p, scorer_name, samples, scores)
+    run_id = dataset_run_id(f"inspect-{eval_id}", model_name, task_name, (str(spec["model"]), str(spec["task"])))
     common: list[dict[str, Any]] = []
     for s in samples:
         tokens, reasoning = _usage(s, str(spec["model"]))
@@ -118,16 +143,27 @@ def read_inspect_log(
                 "actions": sum(1 for m in s.get("messages") or [] if m.get("role") == "assistant"),
             }
         )
-    warnings: list[str] = []
-    if resolved == "multiple-choice":
+    warnings: list[str] = list(raw.get("notes") or [])
+    if from_records:
+        resolved, rows, questions = record_rows(p, samples, scores, common, task_name, _input_text)
+    elif resolved == "multiple-choice":
         rows, questions = _multiple_choice(p, samples, scores, common, task_name)
     elif resolved == "open-ended":
         rows, questions = _open_ended(p, samples, scores, common, task_name)
     elif resolved == "test-vector":
-        rows, questions = _test_vector(p, samples, scores, common, task_name, errors_as_unchanged, warnings)
+        rows, questions = _test_vector(
+            p, samples, scores, common, task_name, errors_as_unchanged, limit_hits == "logged", warnings
+        )
     else:
         raise InputError(f"unknown kind {kind!r}", hint="use auto, multiple-choice, open-ended or test-vector")
-    limit_hits = sum(1 for s in samples if s.get("limit"))
+    n_limit_hits = sum(1 for s in samples if s.get("limit"))
+    n_errors = sum(1 for s in samples if s.get("error"))
+    # the options that decide keys or stored values: one set per (log, model, task) in a store
+    options: dict[str, Any] = {"--kind": resolved, "--scorer": scorer_name, "--budget": budget_label}
+    if resolved == "test-vector" and n_errors:
+        options["--errors-as-rows"] = not errors_as_unchanged
+    if resolved == "test-vector" and n_limit_hits:
+        options["--limit-hits"] = limit_hits
     config = {
         "source": "inspect",
         "log": str(p),
@@ -141,8 +177,9 @@ def read_inspect_log(
         "epochs": (spec.get("config") or {}).get("epochs"),
         "status": header.get("status"),
         "samples": len(samples),
-        "limit_hits": limit_hits,
-        "errors": sum(1 for s in samples if s.get("error")),
+        "limit_hits": n_limit_hits,
+        "limit_hits_as": limit_hits if resolved == "test-vector" else None,
+        "errors": n_errors,
         "generate_config": gen_cfg,
         "packages": spec.get("packages"),
     }
@@ -158,6 +195,8 @@ def read_inspect_log(
         questions=tuple(questions),
         config=config,
         warnings=tuple(warnings),
+        source_id=f"inspect:{eval_id}",
+        options=options,
     )
 
 
@@ -168,7 +207,10 @@ def import_inspect(
 ) -> ImportReport:
     """Read every log in ``paths`` (files or folders of ``.eval``/``.json``), then write them all at once.
 
-    ``options`` are those of :func:`read_inspect_log`. A bad file raises before anything is written.
+    ``options`` are those of :func:`read_inspect_log`. A bad file raises before anything is written. In a
+    folder, ``.json`` files that are not Inspect logs (``eval-set.json`` and ``logs.json`` written by
+    ``eval_set()``, an lm-eval results file, ...) are skipped with a note in the report's warnings; a file
+    named in ``paths`` must be a log.
 
     Examples
     --------
@@ -176,9 +218,26 @@ def import_inspect(
     >>> report.n_new, report.n_already_stored  # doctest: +SKIP
     (24, 0)
     """
-    files = check_paths(paths, (".eval", ".json"), "Inspect logs")
-    logs = [read_inspect_log(f, **options) for f in files]
-    return write_imported(store, logs)
+    logs: list[ImportedLog] = []
+    notes: list[str] = []
+    for f, in_folder in find_inputs(paths, (".eval", ".json"), "Inspect logs"):
+        if not (in_folder and f.suffix.lower() == ".json"):
+            logs.append(read_inspect_log(f, **options))
+            continue
+        why = non_log_reason(f)
+        if why is not None:
+            notes.append(f"{f}: skipped, not an Inspect log ({why})")
+            continue
+        try:
+            logs.append(read_inspect_log(f, **options))
+        except NotAnInspectLogError:
+            notes.append(f"{f}: skipped, not an Inspect log (no eval spec with task and model)")
+    if not logs:
+        raise InputError(
+            f"{', '.join(str(p) for p in paths)}: no Inspect logs found ({len(notes)} other .json file(s) skipped)",
+            hint="pass a folder of logs written by `inspect eval` or `eval_set()`",
+        )
+    return write_imported(store, logs, notes=notes)
 
 
 # -- pieces ------------------------------------------------------------------------------------------------
@@ -258,6 +317,16 @@ def _error(sample: Mapping[str, Any]) -> str | None:
     return str(msg or "sample failed").strip().splitlines()[0][:500] or "sample failed"
 
 
+def _unscored(score: Any) -> str | None:
+    """Why a score does not count: missing, or a NaN/null value (Inspect's "unscored" sentinel); else None."""
+    if not isinstance(score, Mapping):
+        return "sample was not scored"
+    value = score.get("value")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "sample was not scored (score value is " + ("null)" if value is None else "NaN)")
+    return None
+
+
 def _letters(target: Any) -> list[str]:
     items = target if isinstance(target, list) else [target]
     out: list[str] = []
@@ -284,8 +353,8 @@ def _multiple_choice(
             )
         correct = _LETTERS.index(letters[0].upper())
         answer, err = -1, _error(s)
-        if err is None and not isinstance(sc, Mapping):
-            err = "sample was not scored"
+        if err is None:
+            err = _unscored(sc)
         if err is None and isinstance(sc, Mapping):
             got = str(sc.get("answer") or "").strip().upper()
             if len(got) == 1 and got in _LETTERS[: len(choices)] and str(sc.get("value")) != "N":
@@ -346,8 +415,8 @@ def _open_ended(
     for s, sc, base in zip(samples, scores, common, strict=True):
         where = f"{path}: sample {s['id']!r} epoch {s['epoch']}"
         err = _error(s)
-        if err is None and not isinstance(sc, Mapping):
-            err = "sample was not scored"
+        if err is None:
+            err = _unscored(sc)
         p_correct = (
             None if err is not None or not isinstance(sc, Mapping) else _correctness(path, where, sc.get("value"))
         )
@@ -383,6 +452,7 @@ def _test_vector(
     common: list[dict[str, Any]],
     task: str,
     errors_as_unchanged: bool,
+    keep_logged: bool,
     warnings: list[str],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     by_q: dict[str, list[int]] = {}
@@ -391,6 +461,7 @@ def _test_vector(
     rows: list[dict[str, Any]] = [{**b, "kind": "test-vector"} for b in common]
     questions: list[dict[str, Any]] = []
     missing_total = 0
+    no_logged = 0
     for qid, idx in by_q.items():
         results: list[TestResults | None] = []
         hit: list[bool] = []
@@ -399,8 +470,13 @@ def _test_vector(
         for i in idx:
             s, sc = samples[i], scores[i]
             err = _error(s)
+            logged = parse_test_results(sc if isinstance(sc, Mapping) else None)
             stopped = bool(s.get("limit")) or (err is not None and errors_as_unchanged)
-            results.append(None if stopped else parse_test_results(sc if isinstance(sc, Mapping) else None))
+            if keep_logged and s.get("limit") and err is None:
+                # keep the limit-hit run's own report; without one it falls back to the baseline
+                stopped = logged is None
+                no_logged += int(stopped)
+            results.append(None if stopped else logged)
             hit.append(stopped)
             f2p, p2p = sample_test_lists(s.get("metadata"))
             known_f2p.extend(f2p)
@@ -432,12 +508,17 @@ def _test_vector(
                     "tests": list(tt.tests),
                     "fail_to_pass": list(tt.fail_to_pass),
                     "pass_to_pass": list(tt.pass_to_pass),
-                    "limit_hits": [int(samples[i]["epoch"]) for i, h in zip(idx, hit, strict=True) if h],
+                    "limit_hits": [int(samples[i]["epoch"]) for i in idx if samples[i].get("limit")],
                 },
             },
         )
     if missing_total:
         warnings.append(f"{path}: {missing_total} test result(s) missing from run reports, counted as failing")
+    if no_logged:
+        warnings.append(
+            f"{path}: {no_logged} run(s) hit a limit without a logged test report; counted as tests unchanged "
+            "(the baseline) although --limit-hits logged was asked for"
+        )
     return rows, questions
 
 

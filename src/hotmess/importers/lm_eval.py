@@ -13,10 +13,16 @@ Every element of a document's ``resps`` is one sample (see docs/importers/lm-eva
   not extract (lm-eval's ``[invalid]``) is invalid.
 
 Documents are grouped by ``doc_id``. The ``results_<date>.json`` file beside the samples (when present)
-gives the model name, the task config (filters, metric options) and the seeds. Files from different
-few-shot seeds are different contexts: ``context_id`` is the fewshot seed (0 for zero-shot runs; a number
-derived from the file's hash when the seed is unknown), and the run id is derived from the file's hash,
-so importing the same file twice adds nothing.
+gives the model name, the task config (filters, metric options, ``repeats``, ``doc_to_choice``) and the seeds.
+``resps`` that do not fit a document — another number of log-likelihoods than it has choices (by its
+``arguments`` or the config's ``doc_to_choice``), or another number of repeats than ``repeats`` (or than the
+other documents) — stop the import.
+
+Files from different few-shot seeds are different contexts: ``context_id`` is the fewshot seed (0 for
+zero-shot runs; a number derived from the file's hash when the seed is unknown), and the run id is derived
+from the file's hash, so importing the same file twice adds nothing; a file already stored under the same
+(model, task) with other options (``--filter``, ``--context-id``, ``--budget``, ``--tokenizer``) is refused
+(see :func:`~hotmess.importers.write_imported`).
 """
 
 from __future__ import annotations
@@ -34,8 +40,17 @@ from hotmess._extras import install_hint
 from hotmess.data.schema import Sample
 from hotmess.data.store import RunStore
 from hotmess.errors import InputError
-from hotmess.importers._common import ImportedLog, ImportReport, Kind, check_paths, file_digest, write_imported
+from hotmess.importers._common import (
+    ImportedLog,
+    ImportReport,
+    Kind,
+    check_paths,
+    dataset_run_id,
+    file_digest,
+    write_imported,
+)
 from hotmess.importers._lm_eval_extract import Extractor, exact_match, make_extractor
+from hotmess.importers._lm_eval_records import doc_records, record_rows
 
 __all__ = ["hf_token_counter", "import_lm_eval", "read_lm_eval_samples"]
 
@@ -62,7 +77,7 @@ def read_lm_eval_samples(
         ``samples_<task>_<date>.jsonl``.
     model, task
         Override the names (default: ``model_name`` of the results file, else the folder name; the task
-        from the file name).
+        from the file name). Other names than these make a separately named dataset, with a run id of its own.
     filter_name
         Which filter's records to read when the task has several (default: the first in the file).
     context_id
@@ -72,7 +87,8 @@ def read_lm_eval_samples(
     token_counter
         Counts the output tokens of a generation (e.g. :func:`hf_token_counter`; ``length_source`` is then
         ``"tokenizer"``); without one ``output_tokens`` and ``length_source`` stay empty (lm-eval does not log
-        token counts, nor why generation stopped).
+        token counts, nor why generation stopped). Its ``name`` attribute, when it has one, is saved with the
+        run (:func:`hf_token_counter` sets the tokenizer folder).
 
     Raises
     ------
@@ -100,9 +116,11 @@ def read_lm_eval_samples(
         warnings.append(
             f"{p}: read filter {chosen!r}; the file also has {', '.join(f for f in filters if f != chosen)}"
         )
-    kind = _kind(p, cfg, records)
+    # documents scored by hotmess.integrations.lm_eval carry their repeats as records: read them as lm-eval did
+    native = all(doc_records(r) is not None for _, r in records)
+    kind = _native_kind(p, records) if native else _kind(p, cfg, records)
     digest = file_digest(p)
-    run_id = f"lm-eval-{digest[:16]}" + (f"-{chosen}" if len(filters) > 1 else "")
+    base_id = f"lm-eval-{digest[:16]}" + (f"-{chosen}" if len(filters) > 1 else "")
     n_shot = (results.get("n-shot") or {}).get(m.group("task") if m else task_name, cfg.get("num_fewshot"))
     if context_id is None:
         if n_shot == 0:
@@ -112,25 +130,35 @@ def read_lm_eval_samples(
         else:
             context_id = int(digest[:7], 16)
             warnings.append(f"{p}: fewshot seed unknown (no results file); context id {context_id} from the file hash")
-    model_name = model or _model_name(results, p)
+    own = (_model_name(results, p), m.group("task") if m else p.stem)
+    model_name = model or own[0]
+    run_id = dataset_run_id(base_id, model_name, task_name, own)
     base = {"run_id": run_id, "model": model_name, "task": task_name, "context_id": context_id, "budget": budget}
     seen: set[int] = set()
     rows: list[dict[str, Any]] = []
     questions: list[dict[str, Any]] = []
-    if kind == "multiple-choice":
+    metric_opts: dict[str, Any] = {}
+    if native:
+        convert = _native_rows
+        extractor = Extractor(description="hotmess records")
+    elif kind == "multiple-choice":
         convert = _mc_rows
         extractor = Extractor()
-        metric_opts: dict[str, Any] = {}
     else:
         convert = _gen_rows
         extractor, metric_opts = _gen_config(p, cfg, chosen, warnings)
     mismatches = 0
+    repeats: list[tuple[int, str]] = []  # expected repeats per document, and who says so
+    if _count(cfg.get("repeats")):
+        repeats.append((int(cfg["repeats"]), "the task config says repeats:"))
     for line_no, rec in records:
         doc_id = rec["doc_id"]
         if doc_id in seen:
             raise InputError(f"{p}: line {line_no}: doc_id {doc_id} appears twice for filter {chosen!r}", hint=_HINT)
         seen.add(doc_id)
         where = f"{p}: line {line_no}"
+        if not native:
+            _check_resps(where, rec, kind, cfg, repeats, line_no)
         q_rows, q, mismatch = convert(where, rec, base, extractor, metric_opts, token_counter, run_cfg)
         mismatches += mismatch
         rows.extend(q_rows)
@@ -156,6 +184,10 @@ def read_lm_eval_samples(
         "lm_eval_version": results.get("lm_eval_version"),
         "repeats": cfg.get("repeats"),
     }
+    # the options that decide keys or stored values: one set per (file, model, task) in a store
+    options: dict[str, Any] = {"--filter": chosen, "--context-id": context_id, "--budget": budget}
+    if kind == "open-ended" or native:
+        options["--tokenizer"] = None if token_counter is None else str(getattr(token_counter, "name", "custom"))
     return ImportedLog(
         source=str(p),
         run_id=run_id,
@@ -166,6 +198,8 @@ def read_lm_eval_samples(
         questions=tuple(questions),
         config=config,
         warnings=tuple(warnings),
+        source_id=f"lm-eval:{digest}",
+        options=options,
     )
 
 
@@ -204,6 +238,7 @@ def hf_token_counter(path: str | Path, *, gguf_file: str | None = None) -> Calla
     def count(text: str) -> int:
         return len(tok(text, add_special_tokens=False)["input_ids"])
 
+    count.name = str(path) + (f"::{gguf_file}" if gguf_file else "")  # type: ignore[attr-defined]
     return count
 
 
@@ -281,6 +316,93 @@ def _kind(p: Path, cfg: Mapping[str, Any], records: list[tuple[int, dict[str, An
     if len(first) >= 2 and all(isinstance(x, list) and x and isinstance(x[0], list) for x in first):
         return "multiple-choice"
     raise InputError(f"{p}: cannot tell the task type from resps of doc {records[0][1]['doc_id']}", hint=_HINT)
+
+
+def _native_kind(p: Path, records: list[tuple[int, dict[str, Any]]]) -> Kind:
+    first = (doc_records(records[0][1]) or [{}])[0]
+    kind = first.get("kind") if isinstance(first, Mapping) else None
+    if kind not in ("multiple-choice", "open-ended"):
+        raise InputError(f"{p}: line {records[0][0]}: hotmess record of unknown kind {kind!r}", hint=_HINT)
+    return kind
+
+
+def _native_rows(
+    where: str,
+    rec: Mapping[str, Any],
+    base: Mapping[str, Any],
+    extractor: Extractor,
+    metric_opts: Mapping[str, Any],
+    token_counter: Callable[[str], int] | None,
+    run_cfg: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    seed = run_cfg.get("torch_seed") if isinstance(run_cfg.get("torch_seed"), int) else None
+    _, rows, q = record_rows(where, rec, doc_records(rec) or [], base, seed)
+    for row in rows:
+        text = row["raw_output"]
+        row["output_tokens"] = token_counter(text) if token_counter else None
+        row["length_source"] = "tokenizer" if token_counter else None
+    q["text"] = _doc_text(rec)
+    return rows, q, 0
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _doc_field(doc: Any, path: str) -> Any:
+    """``doc["a"]["b"]`` for ``"a.b"`` (None when missing)."""
+    for part in path.split("."):
+        if not isinstance(doc, Mapping) or part not in doc:
+            return None
+        doc = doc[part]
+    return doc
+
+
+def _n_choices(rec: Mapping[str, Any], cfg: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """How many choices the document has, by each source that tells: its arguments, the config's doc_to_choice."""
+    out: list[tuple[int, str]] = []
+    args = rec.get("arguments")
+    by_request = isinstance(args, Mapping) and all(re.fullmatch(r"gen_args_\d+", str(k)) for k in args)
+    if args and (by_request or isinstance(args, list)):  # one log-likelihood request per choice
+        out.append((len(args), "the document's arguments"))
+    spec = cfg.get("doc_to_choice")
+    if isinstance(spec, list) and spec:
+        out.append((len(spec), "the task config's doc_to_choice"))
+    elif isinstance(spec, str):
+        m = re.fullmatch(r"\s*(?:\{\{\s*)?([A-Za-z_][\w.]*)(?:\s*\}\})?\s*", spec)
+        value = _doc_field(rec.get("doc"), m.group(1)) if m else None
+        if isinstance(value, list) and value:
+            out.append((len(value), f"the doc's {m.group(1) if m else spec!r} field, the config's doc_to_choice"))
+    return out
+
+
+def _check_resps(
+    where: str, rec: Mapping[str, Any], kind: Kind, cfg: Mapping[str, Any], repeats: list[tuple[int, str]], line: int
+) -> None:
+    """Refuse resps that do not fit the document: options vs its choices, repeats vs the config (or doc 1)."""
+    resps = rec["resps"]
+    if kind == "multiple-choice":
+        if not resps or not all(isinstance(o, list) and o for o in resps):
+            return  # malformed: the converter says how
+        for n, source in _n_choices(rec, cfg):
+            if n != len(resps):
+                raise InputError(
+                    f"{where}: expected {n} option(s) (from {source}), found {len(resps)} in resps",
+                    hint="the file is inconsistent: re-run lm_eval --log_samples",
+                )
+        found = len(resps[0])
+    elif len(resps) == 1 and isinstance(resps[0], list):
+        found = len(resps[0])
+    else:
+        return
+    if not repeats:
+        repeats.append((found, f"line {line} has"))
+    elif found != repeats[0][0]:
+        n, source = repeats[0]
+        raise InputError(
+            f"{where}: expected {n} repeat(s) ({source} {n}), found {found} in resps",
+            hint="the file is inconsistent: re-run lm_eval --log_samples",
+        )
 
 
 def _gen_config(p: Path, cfg: Mapping[str, Any], chosen: str, warnings: list[str]) -> tuple[Extractor, dict[str, Any]]:
@@ -437,7 +559,9 @@ def _gen_rows(
         )
     mismatch = 0
     logged = rec.get("exact_match")
-    if per_repeat is None and extractor.exact and isinstance(logged, int | float):
+    # lm-eval's metric is that of the first repeat only when the filter takes it (not a majority vote)
+    first_logged = extractor.takes_first or len(texts) == 1
+    if per_repeat is None and extractor.exact and first_logged and isinstance(logged, int | float):
         value = float(logged)
         mismatch = int(math.isfinite(value) and (value >= 0.5) != bool(correct_first))
     q = {
