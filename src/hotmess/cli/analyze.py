@@ -10,12 +10,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from hotmess._extras import install_hint
 from hotmess.analysis._questions import ESTIMATORS
 from hotmess.analysis.guardrails import guardrails
+from hotmess.analysis.scale import summarize_stats
 from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
 from hotmess.cli._common import console, err_console, fmt, write_results
-from hotmess.data import read_samples
 from hotmess.data._paths import guard_output
+from hotmess.data.engines import EngineStats
+from hotmess.data.sources import read_many
 from hotmess.errors import ConfigError, DuplicateSamplesWarning
 from hotmess.metrics import DEFAULT_DELTA, METRICS
 
@@ -63,8 +66,15 @@ def _table(res: TableSummary) -> Table:
     return t
 
 
+ENGINES = ("auto", "memory", "duckdb", "spark")
+
+
 def analyze(
-    path: Path = typer.Argument(..., help="Run store (.sqlite) or samples file (.parquet, .csv, .jsonl)."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Run stores (.sqlite) or samples files (.parquet, .csv, .jsonl), one dataset; folders of Parquet "
+        "files go to DuckDB.",
+    ),
     metric: str = typer.Option("kl", "--metric", "-m", help=f"Decomposition: {', '.join(METRICS)}."),
     by: str | None = typer.Option(
         None, "--by", help=f"Comma-separated grouping among {', '.join(GROUP_COLUMNS)} (default: those that vary)."
@@ -84,6 +94,15 @@ def analyze(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write results to .json, .csv or .parquet."),
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        help="memory (pandas), duckdb (streams Parquet and stores past memory) or spark (a Spark session); "
+        "auto: duckdb for folders and globs, memory otherwise.",
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default: the session's own, or local)."
+    ),
 ) -> None:
     """Split model error into bias and variance; print incoherence with bootstrap CIs."""
     if metric not in METRICS:
@@ -104,31 +123,42 @@ def analyze(
         raise ConfigError("--n-boot must be ≥ 0", hint="use 0 to skip confidence intervals")
     if not 0 < delta < float("inf"):  # also refuses NaN
         raise ConfigError(f"--delta must be a finite number > 0, got {delta}", hint="the default is 1e-12")
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
     groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
     if out is not None:  # before any work: never write over the input, a run store or a samples file
         guard_output(
-            out, inputs=[path], what="results", replaces=(".json", ".csv", ".parquet", ".pq"), example="results.json"
+            out,
+            inputs=list(paths),
+            what="results",
+            replaces=(".json", ".csv", ".parquet", ".pq"),
+            example="results.json",
         )
-    df = read_samples(path, run_id=run)  # a store's samples carry its question kinds (open-ended) in attrs
+    if engine == "auto":
+        engine = "duckdb" if any(p.is_dir() or any(ch in str(p) for ch in "*?[") for p in paths) else "memory"
+    opts = {"by": groups, "estimator": estimator, "n_boot": n_boot, "level": level, "ci_method": ci_method, "rng": seed}
+    df = None
     with warnings.catch_warnings(record=True) as caught:  # a note below, not a Python warning
         warnings.simplefilter("always", DuplicateSamplesWarning)
-        res = summarize_samples(
-            df,
-            metric,
-            by=groups,
-            delta=delta,
-            estimator=estimator,
-            n_boot=n_boot,
-            level=level,
-            ci_method=ci_method,  # type: ignore[arg-type]  # checked above
-            rng=seed,
-        )
+        if engine == "memory":
+            df = read_many(paths, run_id=run)  # a store's samples carry its question kinds (open-ended) in attrs
+            res = summarize_samples(df, metric, delta=delta, **opts)  # type: ignore[arg-type]  # checked above
+        else:
+            if run is not None:
+                raise ConfigError("--run works with --engine memory only", hint="drop --run or add --engine memory")
+            res = summarize_stats(_engine_stats(engine, paths, delta, spark_master), metric, **opts)  # type: ignore[arg-type]
     collapsed = [str(c.message) for c in caught if issubclass(c.category, DuplicateSamplesWarning)]
     for c in caught:
         if not issubclass(c.category, DuplicateSamplesWarning):
             warnings.showwarning(c.message, c.category, c.filename, c.lineno)
-    checks = [g for g in guardrails(df) if g.key in _ANALYZE_GUARDRAILS]
-    data = {"source": str(path), **res.to_dict()}
+    checks = [g for g in guardrails(df) if g.key in _ANALYZE_GUARDRAILS] if df is not None else []
+    if df is None:
+        res.warnings.append(
+            f"computed by {engine} from per-question statistics; the guardrails (chance, invalid answers, "
+            "truncation) need the samples in memory: --engine memory"
+        )
+    source = str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
+    data = {"source": source, "engine": engine, **res.to_dict()}
     data["guardrails"] = [{"key": g.key, "level": g.level, "message": g.message, "value": g.value} for g in checks]
     if out is not None:
         write_results(data, res.to_frame(), out)
@@ -153,6 +183,21 @@ def analyze(
         err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
     if out is not None:
         err_console.print(f"results written to {out}")
+
+
+def _engine_stats(engine: str, paths: list[Path], delta: float, spark_master: str | None) -> EngineStats:
+    from hotmess.data.engines import duckdb_stats, spark_stats
+
+    if engine == "duckdb":
+        return duckdb_stats(paths, delta=delta)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError("--engine spark needs pyspark", hint=install_hint("spark")) from None
+    builder = SparkSession.builder.appName("hotmess")
+    if spark_master:
+        builder = builder.master(spark_master)
+    return spark_stats([str(p) for p in paths], spark=builder.getOrCreate(), delta=delta)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,7 @@ def _params(pairs: list[str]) -> dict[str, float]:
 
 
 def make_report(
-    path: Path,
+    path: Path | list[Path],
     out: Path,
     *,
     fmt: str = "html",
@@ -53,14 +53,17 @@ def make_report(
 
     if fmt not in _FORMATS:
         raise ConfigError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(_FORMATS)}")
-    inputs = [path] if survey is None else [path, survey]
+    paths = [path] if isinstance(path, Path) else list(path)
+    inputs = paths if survey is None else [*paths, survey]
     if fmt == "html":
         guard_output(out, inputs=inputs, what="HTML report", example="report.html")
     else:
         guard_output(out, inputs=inputs, what=f"{fmt} tables", kind="folder", example=f"report-{fmt}")
-    df, runs, questions = load_inputs(path, run_id=run)
+    df, runs, questions = load_inputs(paths, run_id=run)
     rank_data = read_survey(survey) if survey is not None else None
-    report = build_report(df, options=options, runs=runs, questions=questions, survey=rank_data, source=str(path))
+    report = build_report(
+        df, options=options, runs=runs, questions=questions, survey=rank_data, source=", ".join(map(str, paths))
+    )
     if fmt == "html":
         write_html(report, out, title=title)
     else:
@@ -69,7 +72,9 @@ def make_report(
 
 
 def report(
-    path: Path = typer.Argument(..., help="Run store (.sqlite) or samples file (.parquet, .csv, .jsonl)."),
+    path: list[Path] = typer.Argument(
+        ..., help="Run stores (.sqlite) or samples files (.parquet, .csv, .jsonl); several are one dataset."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="HTML file to write (a directory for --format json/parquet)."),
     fmt: str = typer.Option("html", "--format", "-f", help="html (one file) | json | parquet (a table directory)."),
     metric: str = typer.Option("kl", "--metric", "-m", help="Decomposition: kl, brier or hard-kl."),

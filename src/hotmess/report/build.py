@@ -135,17 +135,29 @@ class Report:
 
 
 def load_inputs(
-    path: str | Path, *, run_id: str | None = None
+    path: str | Path | Sequence[str | Path], *, run_id: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
-    """Samples, runs and questions of a store; for a samples file, runs and questions are None."""
-    from hotmess.data import STORE_SUFFIXES, RunStore, read_samples
+    """Samples, runs and questions of a store (or of several stores and files, one dataset).
 
-    p = Path(path)
-    df = read_samples(p, run_id=run_id)
-    if p.suffix.lower() not in STORE_SUFFIXES:
+    For samples files, runs and questions are None; with several inputs, those of the stores among them.
+    A sample key present in two inputs is refused (:func:`hotmess.data.sources.read_many`).
+    """
+    from hotmess.data import STORE_SUFFIXES, RunStore
+    from hotmess.data.sources import read_many
+
+    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    df = read_many(paths, run_id=run_id)
+    stores = [p for p in paths if p.suffix.lower() in STORE_SUFFIXES]
+    if not stores:
         return df, None, None
-    with RunStore(p, create=False) as store:
-        runs, questions = store.runs(), store.questions()
+    runs_parts, question_parts = [], []
+    for p in stores:
+        with RunStore(p, create=False) as store:
+            runs_parts.append(store.runs())
+            question_parts.append(store.questions())
+    runs = pd.concat(runs_parts, ignore_index=True).drop_duplicates("run_id")
+    questions = pd.concat(question_parts, ignore_index=True)
+    questions = questions.drop_duplicates([c for c in ("task", "question_id") if c in questions.columns])
     if run_id is not None:
         runs = runs[runs["run_id"] == run_id]
     return df, runs, questions
@@ -366,6 +378,8 @@ def build_report(
             **common,
             **boot,
         )
+        if t.empty:
+            raise InputError("no question was sampled under two budgets", hint="sample the same questions per budget")
         t = t[t.groupby("model")["budget"].transform("nunique") > 1]
         return {"budgets": t}, {"budgets": _fig(o, lambda: plot.plot_budgets(t))}, []
 

@@ -1,0 +1,328 @@
+"""Summaries from per-question statistics of any engine: the out-of-memory twin of :func:`summarize_samples`.
+
+:func:`summarize_stats` takes the tables of :class:`hotmess.data.engines.EngineStats` (DuckDB, Spark, or any
+engine that runs :func:`hotmess.data.engines.stats_queries`) and returns the same :class:`TableSummary` as
+:func:`hotmess.analysis.summarize_samples` gives for the samples themselves: per kind, overall and by
+model / task / budget, with the same bootstrap intervals (questions in sorted key order, the same seeds).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from hotmess.analysis._questions import KINDS, resolve_estimator
+from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary
+from hotmess.data.engines import GROUP, EngineStats
+from hotmess.errors import InputError
+from hotmess.metrics._types import DegenerateWarning, Interval, incoherence_of
+from hotmess.metrics.bootstrap import bootstrap_ratio_ci
+from hotmess.metrics.stats import ChoiceStats, decompose_stats
+from hotmess.metrics.summary import MIN_RECOMMENDED_SAMPLES, FewSamplesWarning, Summary
+from hotmess.metrics.zero_one import ZeroOneDecomposition
+
+__all__ = ["choice_stats", "summarize_stats"]
+
+_UNIT = ["model", "budget", "task", "question_id"]
+
+
+def _sorted(q: pd.DataFrame) -> pd.DataFrame:
+    keys = q[_UNIT].astype(str)
+    order = np.lexsort([keys[c].to_numpy() for c in reversed(_UNIT)])
+    return q.iloc[order].reset_index(drop=True)
+
+
+def choice_stats(es: EngineStats, questions: pd.DataFrame) -> ChoiceStats:
+    """:class:`ChoiceStats` of ``questions`` (rows of ``es.questions``, in their order)."""
+    bad = questions[questions["correct_min"] != questions["correct_max"]]
+    if not bad.empty:
+        r = bad.iloc[0]
+        raise InputError(
+            f"question {[r['task'], r['question_id']]} has samples with different correct answers",
+            hint="each question must have one correct option (or give questions distinct ids)",
+        )
+    Q = len(questions)
+    C = int(questions["n_options"].max())
+    index = pd.Series(np.arange(Q), index=pd.MultiIndex.from_frame(questions[list(GROUP)].astype(str)))
+
+    def rows_of(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        if frame.empty:
+            return frame, np.zeros(0, dtype=np.int64)
+        key = pd.MultiIndex.from_frame(frame[list(GROUP)].astype(str))
+        pos = index.reindex(key).to_numpy()
+        keep = ~pd.isna(pos)
+        return frame[keep], pos[keep].astype(np.int64)
+
+    counts = np.zeros((Q, C), dtype=np.int64)
+    hot = np.zeros((Q, C), dtype=np.int64)
+    cnt, qi = rows_of(es.counts)
+    if len(qi):
+        a = cnt["answer"].to_numpy(np.int64)
+        ok = a < C
+        np.add.at(counts, (qi[ok], a[ok]), cnt["cnt"].to_numpy(np.int64)[ok])
+        h = ok & (cnt["hot"].to_numpy(np.int64) == 1)
+        np.add.at(hot, (qi[h], a[h]), cnt["cnt"].to_numpy(np.int64)[h])
+    sum_p = np.zeros((Q, C))
+    sum_log = np.zeros((Q, C))
+    sum_sq = np.zeros(Q)
+    n_sharp = np.zeros(Q, dtype=np.int64)
+    pr, pi = rows_of(es.probs)
+    if len(pi):
+        c = pr["c"].to_numpy(np.int64)
+        np.add.at(sum_p, (pi, c), pr["sum_p"].to_numpy(float))
+        np.add.at(sum_log, (pi, c), pr["sum_log"].to_numpy(float))
+        np.add.at(sum_sq, pi, pr["sum_sq"].to_numpy(float))
+        np.add.at(n_sharp, pi, pr["n_sharp"].to_numpy(np.int64))
+    return ChoiceStats(
+        n=questions["n"].to_numpy(np.int64),
+        n_invalid=questions["n_invalid"].to_numpy(np.int64),
+        n_options=questions["n_options"].to_numpy(np.int64),
+        targets=questions["correct_min"].to_numpy(np.int64),
+        counts=counts,
+        hot=hot,
+        n_probs=questions["n_probs"].to_numpy(np.int64),
+        sum_p=sum_p,
+        sum_log=sum_log,
+        sum_sq=sum_sq,
+        n_sharp=n_sharp,
+        delta=es.delta,
+    )
+
+
+def _choice_summary(
+    es: EngineStats,
+    q: pd.DataFrame,
+    metric: str,
+    *,
+    estimator: str,
+    n_boot: int,
+    level: float,
+    ci_method: Literal["percentile", "bca"],
+    rng: Any,
+) -> Summary:
+    stats = choice_stats(es, q)
+    n = stats.n
+    if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
+        warnings.warn(
+            f"some questions have only {int(n.min())} samples; estimates stabilise around "
+            f"{MIN_RECOMMENDED_SAMPLES} per question",
+            FewSamplesWarning,
+            stacklevel=2,
+        )
+    try:
+        d = decompose_stats(stats, metric, delta=es.delta, estimator=estimator)
+    except ValueError as exc:
+        raise InputError(str(exc), hint="use --engine memory, or another --metric/--estimator") from None
+    hard = stats.hard_accuracy()
+    ratio = not isinstance(d, ZeroOneDecomposition)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateWarning)
+        inco = incoherence_of(d.variance, d.error) if ratio else float("nan")
+    if ratio and np.isnan(inco):
+        warnings.warn("total error is zero: incoherence is undefined (NaN)", DegenerateWarning, stacklevel=2)
+    ci: dict[str, Interval] = {}
+    if n_boot > 0:
+        nums = {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": hard}
+        dens = {}
+        if ratio:
+            nums["incoherence"] = d.variance
+            dens["incoherence"] = d.error
+        ci = bootstrap_ratio_ci(nums, dens, n_boot=n_boot, level=level, method=ci_method, rng=rng)
+    return Summary(
+        metric=metric,
+        n_questions=len(n),
+        n_samples=int(n.sum()),
+        n_invalid=int(stats.n_invalid.sum()),
+        bias=float(d.bias.mean()),
+        variance=float(d.variance.mean()),
+        error=float(d.error.mean()),
+        incoherence=inco,
+        accuracy=float(hard.mean()),
+        expected_accuracy=float(stats.expected_accuracy().mean()),
+        min_samples=int(n.min()),
+        ci=ci,
+        options={"delta": es.delta, "estimator": estimator, "n_boot": n_boot, "ci_method": ci_method},
+    )
+
+
+def _tests_summary(
+    es: EngineStats,
+    runs: pd.DataFrame,
+    *,
+    estimator: str,
+    n_boot: int,
+    level: float,
+    ci_method: Literal["percentile", "bca"],
+    rng: Any,
+) -> Summary:
+    bad = runs[runs["t_min"] != runs["t_max"]]
+    if not bad.empty:
+        r = bad.iloc[0]
+        raise InputError(
+            f"question {[r['model'], r['budget'], r['task'], r['question_id']]} has runs with different numbers "
+            "of tests",
+            hint="re-import the log",
+        )
+    Q = len(runs)
+    T = int(runs["t_max"].max())
+    index = pd.Series(np.arange(Q), index=pd.MultiIndex.from_frame(runs[list(GROUP)].astype(str)))
+    tests = es.tests
+    pos = index.reindex(pd.MultiIndex.from_frame(tests[list(GROUP)].astype(str))).to_numpy()
+    keep = ~pd.isna(pos)
+    qi, j = pos[keep].astype(np.int64), tests["j"].to_numpy(np.int64)[keep]
+    s1 = np.zeros((Q, T))
+    s2 = np.zeros((Q, T))
+    np.add.at(s1, (qi, j), tests["sum_y"].to_numpy(float)[keep])
+    np.add.at(s2, (qi, j), tests["sum_y2"].to_numpy(float)[keep])
+    R = runs["n_runs"].to_numpy(float)
+    n_tests = runs["t_max"].to_numpy(float)
+    tm = np.arange(T)[None, :] < n_tests[:, None]
+    ybar = s1 / R[:, None]
+    cells = R * n_tests
+    error = np.where(tm, R[:, None] - 2.0 * s1 + s2, 0.0).sum(axis=1) / cells
+    bias = np.where(tm, (1.0 - ybar) ** 2, 0.0).sum(axis=1) / n_tests
+    variance = np.where(tm, s2 - s1 * ybar, 0.0).sum(axis=1) / cells
+    if estimator == "corrected":
+        variance = variance * R / (R - 1.0)
+        bias = error - variance
+    resolved = runs["resolved"].to_numpy(float) / R
+    if int(R.min()) < MIN_RECOMMENDED_SAMPLES:
+        warnings.warn(
+            f"some tasks have only {int(R.min())} runs; estimates stabilise around {MIN_RECOMMENDED_SAMPLES}",
+            FewSamplesWarning,
+            stacklevel=2,
+        )
+    total = float(error.sum())
+    inco = float(variance.sum()) / total if total > 0 else float("nan")
+    ci: dict[str, Interval] = {}
+    if n_boot > 0:
+        nums = {"bias": bias, "variance": variance, "error": error, "accuracy": resolved, "incoherence": variance}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateWarning)
+            ci = bootstrap_ratio_ci(nums, {"incoherence": error}, n_boot=n_boot, level=level, method=ci_method, rng=rng)
+    return Summary(
+        metric="test-vector",
+        n_questions=Q,
+        n_samples=int(R.sum()),
+        n_invalid=0,
+        bias=float(bias.mean()),
+        variance=float(variance.mean()),
+        error=float(error.mean()),
+        incoherence=inco,
+        accuracy=float(resolved.mean()),
+        expected_accuracy=float("nan"),
+        min_samples=int(R.min()),
+        ci=ci,
+        options={"estimator": estimator, "n_boot": n_boot, "ci_method": ci_method},
+    )
+
+
+def summarize_stats(
+    es: EngineStats,
+    metric: str = "kl",
+    *,
+    by: Sequence[str] | None = None,
+    estimator: str | None = None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    ci_method: Literal["percentile", "bca"] = "percentile",
+    rng: np.random.Generator | int | None = 0,
+) -> TableSummary:
+    """:func:`hotmess.analysis.summarize_samples` from an engine's statistics (same numbers, same intervals).
+
+    Parameters are those of :func:`~hotmess.analysis.summarize_samples`; KL uses the δ the statistics were
+    computed with. The corrected KL estimator needs one-hot answers here (probability samples: in memory).
+    """
+    bad = [c for c in (by or ()) if c not in GROUP_COLUMNS]
+    if bad:
+        raise InputError(f"cannot group by {', '.join(bad)}", hint=f"choose among {', '.join(GROUP_COLUMNS)}")
+    est = resolve_estimator(estimator, metric)
+    if es.empty:
+        raise InputError(
+            "no scorable samples: every row is an error row, or has neither a correct option nor test outcomes",
+            hint="check the input (docs/data.md lists the columns each kind needs)",
+        )
+    tables = {
+        k: _sorted(es.runs if k == "test-vector" else es.questions[es.questions["kind"] == k])
+        for k in KINDS
+        if not (es.runs if k == "test-vector" else es.questions[es.questions["kind"] == k]).empty
+    }
+    kinds = list(tables)
+    rows_by_kind = {k: int(t["n_runs"].sum() if k == "test-vector" else t["n"].sum()) for k, t in tables.items()}
+    seen: list[str] = []
+    n_unscored = es.n_rows - es.n_error - sum(rows_by_kind.values())
+    if n_unscored:
+        rows_by_kind["not scored"] = n_unscored
+        seen.append(
+            f"{n_unscored} row(s) have neither a correct option nor test outcomes and were not scored "
+            "(open-ended answers: see `hotmess embed` and docs/open-ended.md)"
+        )
+    if len(kinds) > 1:
+        seen.append(
+            "samples of several decomposition kinds were analysed separately, never pooled: "
+            + ", ".join(f"{k} {rows_by_kind[k]:,} rows" for k in kinds)
+        )
+    if by is None:
+        allq = pd.concat([t[list(GROUP_COLUMNS)] for t in tables.values()])
+        by = [c for c in GROUP_COLUMNS if allq[c].nunique() > 1]
+    opts: dict[str, Any] = {"estimator": est, "n_boot": n_boot, "level": level, "ci_method": ci_method}
+
+    def note(msg: str) -> None:
+        if msg not in seen:
+            seen.append(msg)
+
+    def one(frame: pd.DataFrame, kind: str, seed: Any) -> Summary | None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if est == "corrected":
+                ncol = "n_runs" if kind == "test-vector" else "n"
+                single = frame[ncol] < 2
+                if single.any():
+                    n_left = int(single.sum())
+                    note(f"{n_left} question(s) with one sample were left out: the corrected estimator needs two")
+                    frame = frame[~single]
+                    if frame.empty:
+                        return None
+            if kind == "test-vector":
+                s = _tests_summary(es, frame, rng=seed, **opts)
+            else:
+                s = _choice_summary(es, frame, metric, rng=seed, **opts)
+        for w in caught:
+            note(str(w.message))
+        return s
+
+    gen = np.random.default_rng(rng)
+    per_kind: list[tuple[str, Summary]] = []
+    groups: list[tuple[dict[str, str], Summary]] = []
+    for kind in kinds:
+        frame = tables[kind]
+        overall = one(frame, kind, gen)
+        if overall is None:
+            note(f"{kind}: no question has two samples, which the corrected estimator needs; not summarised")
+            continue
+        per_kind.append((kind, overall))
+        if by:
+            for keys, part in frame.groupby(list(by), sort=True):
+                labels = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+                labels = {k: str(v) for k, v in labels.items()}
+                s = one(part, kind, gen)
+                if s is None:
+                    note(f"{'/'.join(labels.values())}: every question has one sample; left out (corrected estimator)")
+                    continue
+                groups.append(({"kind": kind, **labels} if len(kinds) > 1 else labels, s))
+    if not per_kind:
+        raise InputError("no question has two samples", hint="the corrected estimator needs ≥ 2 samples per question")
+    if es.n_error:
+        seen.append(f"{es.n_error} error row(s) (failures that survived retries) were not scored")
+    return TableSummary(
+        overall=per_kind[0][1],
+        groups=groups,
+        n_error_rows=es.n_error,
+        warnings=seen,
+        kinds=per_kind,
+        rows_by_kind=rows_by_kind,
+    )
