@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import warnings
 from pathlib import Path
 
@@ -173,7 +174,10 @@ def test_clear_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="needs pyspark and a Java runtime")
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+    reason="needs pyspark and a Java runtime",
+)
 def test_spark_equals_duckdb(dataset: tuple[Path, pd.DataFrame]) -> None:
     from pyspark.sql import SparkSession
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -70,7 +71,7 @@ ENGINES = ("auto", "memory", "duckdb", "spark")
 
 
 def analyze(
-    paths: list[Path] = typer.Argument(
+    sources: list[str] = typer.Argument(
         ...,
         help="Run stores (.sqlite) or samples files (.parquet, .csv, .jsonl), one dataset; folders of Parquet "
         "files go to DuckDB.",
@@ -123,6 +124,7 @@ def analyze(
         raise ConfigError("--n-boot must be ≥ 0", hint="use 0 to skip confidence intervals")
     if not 0 < delta < float("inf"):  # also refuses NaN
         raise ConfigError(f"--delta must be a finite number > 0, got {delta}", hint="the default is 1e-12")
+    paths = [Path(x) for x in sources]  # local paths; --engine spark also takes URIs (hdfs://, s3a://) as given
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
     groups = [g.strip() for g in by.split(",") if g.strip()] if by else None
@@ -146,7 +148,8 @@ def analyze(
         else:
             if run is not None:
                 raise ConfigError("--run works with --engine memory only", hint="drop --run or add --engine memory")
-            res = summarize_stats(_engine_stats(engine, paths, delta, spark_master), metric, **opts)  # type: ignore[arg-type]
+            stats = _engine_stats(engine, sources if engine == "spark" else paths, delta, spark_master)
+            res = summarize_stats(stats, metric, **opts)  # type: ignore[arg-type]
     collapsed = [str(c.message) for c in caught if issubclass(c.category, DuplicateSamplesWarning)]
     for c in caught:
         if not issubclass(c.category, DuplicateSamplesWarning):
@@ -185,7 +188,7 @@ def analyze(
         err_console.print(f"results written to {out}")
 
 
-def _engine_stats(engine: str, paths: list[Path], delta: float, spark_master: str | None) -> EngineStats:
+def _engine_stats(engine: str, paths: list[Any], delta: float, spark_master: str | None) -> EngineStats:
     from hotmess.data.engines import duckdb_stats, spark_stats
 
     if engine == "duckdb":
