@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("inspect_ai")
@@ -19,6 +21,7 @@ from inspect_ai.dataset import Sample
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import Score, match
+from inspect_ai.scorer import scorer as inspect_scorer
 from inspect_ai.solver import generate, multiple_choice
 
 from hotmess.analysis.summary import summarize_samples
@@ -257,3 +260,133 @@ def test_example_task_with_epochs_from_the_command_line(tmp_path: Path, monkeypa
     res = summarize_samples(df, "kl", n_boot=1000, rng=0).overall
     assert logged["incoherence"] == pytest.approx(res.incoherence, abs=1e-9)
     assert logged["variance"] == pytest.approx(res.variance, abs=1e-9)
+
+
+def _scripted(text: Any) -> Any:
+    """mockllm whose output is ``text(user prompt)``; it raises when text does."""
+
+    def output(msgs: list[Any], tools: Any, tool_choice: Any, config: Any) -> ModelOutput:
+        body = text(next(m.text for m in msgs if isinstance(m, ChatMessageUser)))
+        o = ModelOutput.from_content(model="mockllm", content=body)
+        o.usage = ModelUsage(input_tokens=5, output_tokens=2, total_tokens=7)
+        return o
+
+    return get_model("mockllm/model", custom_outputs=output)
+
+
+def _logged_equals_analyze(path: Path, tmp_path: Path, metric: str = "kl") -> pd.DataFrame:
+    logged = _logged_metrics(path)
+    df = read_samples(_imported(path, tmp_path))
+    res = summarize_samples(df, metric, n_boot=1000, rng=0).overall
+    for name in ("incoherence", "bias", "variance", "error", "accuracy"):
+        assert logged[name] == pytest.approx(getattr(res, name), abs=1e-9), name
+    assert logged["incoherence_low"] == pytest.approx(res.ci["incoherence"].low, abs=1e-9)
+    return df
+
+
+@pytest.mark.parametrize("score_on_error", [False, True])
+def test_errored_epochs_count_as_inspect_counted_them(tmp_path: Path, score_on_error: bool) -> None:
+    rng = random.Random(2)
+    calls = {"n": 0}
+
+    def text(user: str) -> str:
+        calls["n"] += 1
+        if calls["n"] % 7 == 0:
+            raise RuntimeError("scripted failure")
+        return f"ANSWER: {rng.choice('ABCD')}" if rng.random() < 0.6 else "ANSWER: A"
+
+    task = Task(
+        dataset=[
+            Sample(id=f"q{i}", input=f"Question {i}?", choices=list("abcd"), target="ABCD"[i % 4]) for i in range(6)
+        ],
+        solver=multiple_choice(),
+        scorer=hotmess_scorer(),
+        epochs=Epochs(5, decomposition()),
+        name="errors",
+        fail_on_error=False,
+        **({"score_on_error": True} if score_on_error else {}),
+    )
+    logs = inspect_eval(task, model=_scripted(text), log_dir=str(tmp_path / "logs"), display="none", max_samples=1)
+    log = read_eval_log(logs[0].location)
+    assert log.samples is not None and sum(1 for s in log.samples if s.error) >= 3
+    df = _logged_equals_analyze(Path(logs[0].location), tmp_path)
+    assert df["error"].notna().sum() == (0 if score_on_error else sum(1 for s in log.samples if s.error))
+
+
+def test_unscored_epochs_are_skipped_not_fatal(tmp_path: Path) -> None:
+    """A base score of NaN (Inspect's "not scored") gives no record; the question keeps its other epochs."""
+    rng = random.Random(4)
+
+    @inspect_scorer(metrics=[])
+    def flaky() -> Any:
+        async def score(state: Any, target: Any) -> Score:
+            r = rng.random()
+            return Score(value=float("nan")) if r < 0.2 else Score(value="C" if r < 0.6 else "I")
+
+        return score
+
+    task = Task(
+        dataset=[Sample(id=f"o{i}", input=f"q{i}", target="x") for i in range(6)],
+        solver=generate(),
+        scorer=hotmess_scorer(flaky(), kind="open-ended"),
+        epochs=Epochs(6, decomposition()),
+        name="nan",
+    )
+    logs = inspect_eval(task, model=_scripted(lambda u: "x"), log_dir=str(tmp_path / "logs"), display="none")
+    assert logs[0].status == "success", logs[0].error
+    df = _logged_equals_analyze(Path(logs[0].location), tmp_path)
+    assert df["error"].notna().sum() > 0  # the unscored epochs are not counted as answers
+
+
+def test_test_vectors_end_to_end_with_missing_results(tmp_path: Path) -> None:
+    rng = random.Random(5)
+
+    @inspect_scorer(metrics=[])
+    def swe() -> Any:
+        async def score(state: Any, target: Any) -> Score:
+            f2p = {"f1": int(rng.random() < 0.5), "f2": int(rng.random() < 0.5)}
+            p2p = {"p1": int(rng.random() < 0.9)}
+            if rng.random() < 0.3:
+                f2p.pop("f2")  # a run whose report lacks a test: failing, in the reducer and the import alike
+            return Score(value=0.0, metadata={"test_results": {"fail_to_pass": f2p, "pass_to_pass": p2p}})
+
+        return score
+
+    task = Task(
+        dataset=[Sample(id=f"t{i}", input=f"fix {i}", target="x") for i in range(5)],
+        solver=generate(),
+        scorer=hotmess_scorer(swe(), kind="test-vector"),
+        epochs=Epochs(6, decomposition()),
+        name="tv",
+    )
+    logs = inspect_eval(task, model=_scripted(lambda u: "x"), log_dir=str(tmp_path / "logs"), display="none")
+    assert logs[0].status == "success", logs[0].error
+    df = _logged_equals_analyze(Path(logs[0].location), tmp_path)
+    assert set(df["kind"]) == {"test-vector"} and df["test_outcomes"].map(len).eq(3).all()
+
+
+def test_a_target_of_several_letters_is_refused(tmp_path: Path) -> None:
+    task = Task(
+        dataset=[Sample(id="q", input="Pick both", choices=["a", "b", "c"], target="AB")],
+        solver=multiple_choice(),
+        scorer=hotmess_scorer(),
+        epochs=Epochs(2, decomposition()),
+        name="ab",
+    )
+    logs = inspect_eval(task, model=_scripted(lambda u: "ANSWER: A"), log_dir=str(tmp_path), display="none")
+    assert logs[0].status == "error" and "not one option letter" in str(logs[0].error)
+
+
+def test_inspect_finds_the_hotmess_names_in_a_fresh_process(mc_log: tuple[Path, list[str]]) -> None:
+    """`recompute_metrics` resolves hotmess/decomposition and the metrics through the inspect_ai entry point."""
+    path, _ = mc_log
+    code = (
+        "import json, sys; from inspect_ai.log import read_eval_log, recompute_metrics;"
+        "log = read_eval_log(sys.argv[1]); recompute_metrics(log);"
+        "print(json.dumps({n: m.value for n, m in log.results.scores[0].metrics.items()}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    recomputed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert recomputed == pytest.approx(_logged_metrics(path), abs=1e-12)
+    assert set(recomputed) >= {"incoherence", "bias", "variance", "error", "accuracy"}

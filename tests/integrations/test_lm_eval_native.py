@@ -161,3 +161,19 @@ def test_lm_eval_reports_what_hotmess_analyze_computes(tmp_path: Path) -> None:
     for name in ("bias", "variance", "error"):
         assert reported[f"{name},first-word"] == pytest.approx(getattr(res, name), abs=1e-9), name
     assert reported["hm_accuracy,first-word"] == pytest.approx(res.accuracy, abs=1e-9)
+
+
+def test_take_first_and_loglikelihood_inputs_are_refused() -> None:
+    pr = hotmess_results(target="answer")
+    with pytest.raises(ValueError, match="take_first"):
+        pr({"answer": "Paris"}, ["Paris"])  # the default filter handed one repeat as a bare string
+    with pytest.raises(ValueError, match="generate_until"):
+        pr({"answer": "Paris"}, [[(-1.2, True), (-3.4, False)]])
+
+
+def test_text_targets_match_option_text_before_indices() -> None:
+    pr = hotmess_results(target="label", choices="choices", metrics=("incoherence",))
+    out = pr({"label": "1", "choices": ["2", "0", "1"]}, [["ANSWER: C"]])
+    assert out["incoherence"]["hotmess"][0]["correct"] == 2  # the option whose text is "1"
+    out = pr({"label": 1, "choices": ["2", "0", "1"]}, [["ANSWER: B"]])
+    assert out["incoherence"]["hotmess"][0]["correct"] == 1  # an integer is an index

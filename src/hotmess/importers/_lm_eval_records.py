@@ -37,6 +37,11 @@ def record_rows(
     if isinstance(resps, list):
         for r in resps:
             texts.extend(r if isinstance(r, list) else [r])
+    if len(records) == 1 and len(texts) > 1:
+        raise InputError(
+            f"{where}: one hotmess record for {len(texts)} repeats: the task's filter kept only the first repeat",
+            hint="give the task a filter_list without take_first, then re-run lm-eval",
+        )
     if len(texts) != len(records):
         raise InputError(
             f"{where}: {len(records)} hotmess record(s) for {len(texts)} response(s)",

@@ -42,6 +42,7 @@ from hotmess.importers._common import (
 from hotmess.importers._inspect_files import NotAnInspectLogError, Reader, non_log_reason, read_raw_log
 from hotmess.importers._inspect_records import has_records, record_rows
 from hotmess.importers._tests import TestResults, parse_test_results, sample_test_lists, task_test_vectors
+from hotmess.integrations._core import target_letters
 
 __all__ = ["import_inspect", "read_inspect_log"]
 
@@ -145,7 +146,7 @@ def read_inspect_log(
         )
     warnings: list[str] = list(raw.get("notes") or [])
     if from_records:
-        resolved, rows, questions = record_rows(p, samples, scores, common, task_name, _input_text)
+        resolved, rows, questions = record_rows(p, samples, scores, common, task_name, _input_text, warnings)
     elif resolved == "multiple-choice":
         rows, questions = _multiple_choice(p, samples, scores, common, task_name)
     elif resolved == "open-ended":
@@ -327,14 +328,6 @@ def _unscored(score: Any) -> str | None:
     return None
 
 
-def _letters(target: Any) -> list[str]:
-    items = target if isinstance(target, list) else [target]
-    out: list[str] = []
-    for t in items:
-        out.extend(tok for tok in str(t).replace(",", " ").split() if tok)
-    return out
-
-
 def _multiple_choice(
     path: Path, samples: list[dict[str, Any]], scores: list[Any], common: list[dict[str, Any]], task: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -345,8 +338,8 @@ def _multiple_choice(
         where = f"{path}: sample {s['id']!r} epoch {s['epoch']}"
         if len(choices) < 2:
             raise InputError(f"{where} has {len(choices)} choices", hint="a multiple-choice sample needs ≥ 2")
-        letters = _letters(s.get("target"))
-        if len(letters) != 1 or letters[0].upper() not in _LETTERS[: len(choices)]:
+        letters = target_letters(s.get("target"))
+        if len(letters) != 1 or letters[0].upper() not in set(_LETTERS[: len(choices)]):
             raise InputError(
                 f"{where}: target {s.get('target')!r} is not one option letter among {len(choices)} choices",
                 hint="questions with several correct options cannot be decomposed; use --kind open-ended",

@@ -30,11 +30,27 @@ from hotmess.metrics.bootstrap import bootstrap_ratio_ci
 from hotmess.metrics.estimators import resolve_estimator
 from hotmess.metrics.kl import DEFAULT_DELTA
 
-__all__ = ["RECORD_KINDS", "STATS", "check_record", "dataset_stats", "question_stats"]
+__all__ = ["RECORD_KINDS", "STATS", "check_record", "dataset_stats", "question_stats", "target_letters"]
 
 RECORD_KINDS: Final[tuple[str, ...]] = ("multiple-choice", "open-ended", "test-vector")
 STATS: Final[tuple[str, ...]] = ("bias", "variance", "error", "accuracy")
 """Per-question numbers a reduced score carries (plus ``samples``, ``invalid`` and ``kind``)."""
+
+
+def target_letters(target: Any) -> list[str]:
+    """Option letters of an Inspect target, split as Inspect's ``choice()`` splits them.
+
+    Examples
+    --------
+    >>> target_letters("B"), target_letters("AB"), target_letters(["A", "C"]), target_letters("A, C")
+    (['B'], ['A', 'B'], ['A', 'C'], ['A', 'C'])
+    """
+    items = target if isinstance(target, list) else [target]
+    out: list[str] = []
+    for t in items:
+        for tok in str(t).replace(",", " ").split():
+            out.extend([tok] if tok.isnumeric() else list(tok))
+    return out
 
 
 def check_record(record: Any) -> dict[str, Any]:

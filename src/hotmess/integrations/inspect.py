@@ -46,7 +46,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from hotmess._extras import install_hint
-from hotmess.errors import InputError
 
 try:
     from inspect_ai.dataset import Sample
@@ -64,11 +63,11 @@ try:
         scorer,
     )
     from inspect_ai.solver import Generate, Solver, TaskState, solver
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise InputError("hotmess.integrations.inspect needs Inspect", hint=install_hint("inspect")) from None
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(f"hotmess.integrations.inspect needs Inspect; {install_hint('inspect')}") from exc
 
 from hotmess.importers._tests import parse_test_results
-from hotmess.integrations._core import check_record, dataset_stats, question_stats
+from hotmess.integrations._core import check_record, dataset_stats, question_stats, target_letters
 from hotmess.metrics.kl import DEFAULT_DELTA
 
 __all__ = [
@@ -94,7 +93,7 @@ Kind = Literal["multiple-choice", "open-ended", "test-vector"]
 # -- reducer -------------------------------------------------------------------------------------------------
 
 
-@score_reducer(name="hotmess_decomposition")
+@score_reducer(name="hotmess/decomposition")
 def decomposition(metric: Literal["kl", "brier"] = "kl", delta: float = DEFAULT_DELTA) -> ScoreReducer:
     """Epochs reducer: one sample's epochs → its question's bias, variance, error and accuracy.
 
@@ -111,7 +110,9 @@ def decomposition(metric: Literal["kl", "brier"] = "kl", delta: float = DEFAULT_
     """
 
     def reduce(scores: list[Score]) -> Score:
-        records = [_record_of(s) for s in scores]
+        records = [_record_of(s) for s in scores if not _unscored(s.value)]
+        if not records:
+            return Score(value=float("nan"), explanation="no epoch was scored")
         stats = question_stats(records, metric=metric, delta=delta)
         value = {k: stats[k] for k in ("bias", "variance", "error", "accuracy", "samples", "invalid")}
         return Score(
@@ -154,7 +155,7 @@ def _per_question(scores: list[SampleScore]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@metric
+@metric(name="hotmess/incoherence")
 def incoherence(n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> Metric:
     """Σ variance / Σ error over questions, with a bootstrap interval over questions (as ``hotmess analyze``).
 
@@ -170,31 +171,32 @@ def incoherence(n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> Metri
 
 
 def _mean_of(name: str) -> Metric:
-    def compute(scores: list[SampleScore]) -> float:
-        return dataset_stats(_per_question(scores), n_boot=0)[name]
+    # a one-entry mapping: Inspect lists it under the plain name ("bias"), not the registry name ("hotmess/bias")
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        return {name: dataset_stats(_per_question(scores), n_boot=0)[name]}
 
     return compute
 
 
-@metric
+@metric(name="hotmess/bias")
 def bias() -> Metric:
     """Mean per-question bias."""
     return _mean_of("bias")
 
 
-@metric
+@metric(name="hotmess/variance")
 def variance() -> Metric:
     """Mean per-question variance."""
     return _mean_of("variance")
 
 
-@metric
+@metric(name="hotmess/error")
 def error() -> Metric:
     """Mean per-question error (bias + variance)."""
     return _mean_of("error")
 
 
-@metric
+@metric(name="hotmess/accuracy")
 def accuracy() -> Metric:
     """Mean per-question share of epochs answered correctly (test vectors: runs passing every test)."""
     return _mean_of("accuracy")
@@ -203,7 +205,7 @@ def accuracy() -> Metric:
 # -- scorer --------------------------------------------------------------------------------------------------
 
 
-@scorer(metrics=[incoherence(), bias(), variance(), error(), accuracy()])
+@scorer(metrics=[incoherence(), bias(), variance(), error(), accuracy()], name="hotmess/hotmess_scorer")
 def hotmess_scorer(base: Scorer | None = None, *, kind: Kind = "multiple-choice") -> Scorer:
     """Score with ``base`` and record the sample for the decomposition.
 
@@ -227,6 +229,8 @@ def hotmess_scorer(base: Scorer | None = None, *, kind: Kind = "multiple-choice"
         if got is None:
             raise ValueError("hotmess_scorer: the base scorer returned no score")
         base_score = got if isinstance(got, Score) else Score(value=float("nan"))
+        if _unscored(base_score.value):
+            return base_score  # Inspect's "not scored": no record; the reducer and the importer skip it
         if kind == "multiple-choice":
             record = _choice_record(state, target)
         elif kind == "open-ended":
@@ -245,13 +249,17 @@ def hotmess_scorer(base: Scorer | None = None, *, kind: Kind = "multiple-choice"
     return score
 
 
+def _unscored(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _choice_record(state: TaskState, target: Target) -> dict[str, Any]:
     choices = state.choices
     n = len(choices)
     if n < 2:
         raise ValueError(f"hotmess_scorer: sample {state.sample_id!r} has {n} choices; multiple choice needs ≥ 2")
-    letters = [tok for t in target.target for tok in str(t).replace(",", " ").split()]
-    if len(letters) != 1 or letters[0].upper() not in _LETTERS[:n]:
+    letters = target_letters(target.target)
+    if len(letters) != 1 or letters[0].upper() not in set(_LETTERS[:n]):
         raise ValueError(
             f"hotmess_scorer: target {target.target!r} of sample {state.sample_id!r} is not one option letter; "
             "use kind='open-ended' for questions with several correct options"
@@ -301,7 +309,7 @@ def context_rng(seed: int, sample_id: str | int, context: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-@solver
+@solver(name="hotmess/fewshot_contexts")
 def fewshot_contexts(
     examples: Sequence[Sample],
     k: int = 3,

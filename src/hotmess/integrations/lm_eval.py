@@ -66,11 +66,29 @@ def _get(doc: Mapping[str, Any], field: Field, what: str) -> Any:
 
 
 def _responses(results: Sequence[Any]) -> list[str]:
-    """lm-eval hands ``[req.filtered_resps]``: one list of repeats per request (or one string per request)."""
+    """The repeats of one document: lm-eval hands ``[req.filtered_resps]``, one list of repeats per request.
+
+    A bare string means the filter kept one repeat (``take_first``, lm-eval's default); tuples are
+    log-likelihoods (``output_type: multiple_choice``). Both are refused: they would give variance 0.
+    """
     flat: list[Any] = []
     for r in results:
-        flat.extend(r if isinstance(r, list | tuple) else [r])
-    return [str(x) for x in flat]
+        if isinstance(r, str):
+            raise ValueError(
+                "hotmess_results: the task's filter keeps one repeat per document (take_first, lm-eval's default "
+                "when there is no filter_list); add a filter_list whose filters keep every repeat (e.g. regex "
+                "without take_first)"
+            )
+        if not isinstance(r, list):
+            raise ValueError(f"hotmess_results: expected the list of a document's repeats, got {type(r).__name__}")
+        flat.extend(r)
+    bad = [x for x in flat if not isinstance(x, str)]
+    if bad:
+        raise ValueError(
+            f"hotmess_results: responses must be generated text, got {type(bad[0]).__name__} "
+            "(log-likelihood tasks have no repeats to decompose; use output_type: generate_until)"
+        )
+    return flat
 
 
 def hotmess_results(
@@ -142,18 +160,19 @@ def hotmess_results(
 
 
 def _correct_index(ref: Any, options: list[str]) -> int:
+    """An integer target is an index; a text target is an option's text first, then an index or a letter."""
     n = len(options)
     if isinstance(ref, bool):
         ref = int(ref)
     if isinstance(ref, int) and 0 <= ref < n:
         return ref
     s = str(ref).strip()
+    if s in [o.strip() for o in options]:
+        return [o.strip() for o in options].index(s)
     if s.isdigit() and 0 <= int(s) < n:
         return int(s)
     if len(s) == 1 and s.upper().isalpha() and ord(s.upper()) - 65 < n:
         return ord(s.upper()) - 65
-    if s in options:
-        return options.index(s)
     raise ValueError(f"hotmess_results: target {ref!r} is not an option index, letter or text among {n} options")
 
 
