@@ -47,36 +47,26 @@ def choice_stats(es: EngineStats, questions: pd.DataFrame) -> ChoiceStats:
         )
     Q = len(questions)
     C = int(questions["n_options"].max())
-    index = pd.Series(np.arange(Q), index=pd.MultiIndex.from_frame(questions[list(GROUP)].astype(str)))
 
-    def rows_of(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        if frame.empty:
-            return frame, np.zeros(0, dtype=np.int64)
-        key = pd.MultiIndex.from_frame(frame[list(GROUP)].astype(str))
-        pos = index.reindex(key).to_numpy()
-        keep = ~pd.isna(pos)
-        return frame[keep], pos[keep].astype(np.int64)
+    def block(frame: pd.DataFrame, prefix: str, dtype: Any) -> np.ndarray:
+        cols = [f"{prefix}_{c}" for c in range(C)]
+        return np.stack([frame[c].to_numpy(dtype) if c in frame else np.zeros(len(frame), dtype) for c in cols], 1)
 
-    counts = np.zeros((Q, C), dtype=np.int64)
-    hot = np.zeros((Q, C), dtype=np.int64)
-    cnt, qi = rows_of(es.counts)
-    if len(qi):
-        a = cnt["answer"].to_numpy(np.int64)
-        ok = a < C
-        np.add.at(counts, (qi[ok], a[ok]), cnt["cnt"].to_numpy(np.int64)[ok])
-        h = ok & (cnt["hot"].to_numpy(np.int64) == 1)
-        np.add.at(hot, (qi[h], a[h]), cnt["cnt"].to_numpy(np.int64)[h])
+    counts = block(questions, "cnt", np.int64)
+    hot = block(questions, "hot", np.int64)
     sum_p = np.zeros((Q, C))
     sum_log = np.zeros((Q, C))
     sum_sq = np.zeros(Q)
     n_sharp = np.zeros(Q, dtype=np.int64)
-    pr, pi = rows_of(es.probs)
-    if len(pi):
-        c = pr["c"].to_numpy(np.int64)
-        np.add.at(sum_p, (pi, c), pr["sum_p"].to_numpy(float))
-        np.add.at(sum_log, (pi, c), pr["sum_log"].to_numpy(float))
-        np.add.at(sum_sq, pi, pr["sum_sq"].to_numpy(float))
-        np.add.at(n_sharp, pi, pr["n_sharp"].to_numpy(np.int64))
+    if not es.probs.empty and int(questions["n_probs"].sum()) > 0:
+        keys = list(GROUP)
+        aligned = questions[keys].merge(es.probs, on=keys, how="left", sort=False)
+        has = aligned["sum_sq"].notna().to_numpy()
+        filled = aligned.fillna(0.0)
+        sum_p[has] = block(filled, "sum_p", np.float64)[has]
+        sum_log[has] = block(filled, "sum_log", np.float64)[has]
+        sum_sq[has] = filled["sum_sq"].to_numpy(float)[has]
+        n_sharp[has] = filled["n_sharp"].to_numpy(np.int64)[has]
     return ChoiceStats(
         n=questions["n"].to_numpy(np.int64),
         n_invalid=questions["n_invalid"].to_numpy(np.int64),

@@ -64,14 +64,21 @@ SPARK: Final = Dialect(
 )
 
 _KEYS = ", ".join(GROUP)
+_TABLES = ("questions", "probs", "tests", "runs")
 
 
-def stats_queries(dialect: Dialect, *, delta: float = DEFAULT_DELTA, source: str = "src") -> dict[str, str]:
+def stats_queries(
+    dialect: Dialect, *, delta: float = DEFAULT_DELTA, n_classes: int = 2, source: str = "src"
+) -> dict[str, str]:
     """The SQL of every statistics table, for ``dialect``, reading the samples view ``source``.
 
-    Returns name → query: ``scored`` (the view ``s`` of scored rows, to create first), ``questions``,
-    ``counts``, ``probs``, ``tests`` and ``runs``, ``rows`` (rows and error rows of the source) and
-    ``duplicates`` (a sample key present more than once).
+    Returns name → query: ``scored`` (the table ``s`` of scored rows, to create first), ``n_classes`` (the
+    most options of any choice question; the other queries need it), ``questions`` (one row per question, with
+    the answer counts ``cnt_c`` and one-hot counts ``hot_c`` for each option c < ``n_classes``), ``probs`` (one
+    row per question with probability samples: ``sum_p_c``, ``sum_log_c``, ``sum_sq``, ``n_sharp``), ``tests``
+    (one row per task and test), ``runs`` (one row per task), ``rows`` (rows and error rows of the source) and
+    ``duplicates`` (a sample key present more than once). Every table is keyed by :data:`GROUP`; only the
+    per-question rows reach Python.
     """
     if not (delta > 0):
         raise ValueError(f"delta: expected a positive number, got {delta!r}")
@@ -93,21 +100,26 @@ def stats_queries(dialect: Dialect, *, delta: float = DEFAULT_DELTA, source: str
             f"SELECT {', '.join(KEY_COLUMNS)}, COUNT(*) AS n FROM {source} "
             f"GROUP BY {', '.join(KEY_COLUMNS)} HAVING COUNT(*) > 1 LIMIT 1"
         ),
+        "n_classes": f"SELECT MAX(n_options) FROM s WHERE {choice_kinds}",
         "questions": (
             f"SELECT {_KEYS}, COUNT(*) AS n, SUM(CASE WHEN valid THEN 0 ELSE 1 END) AS n_invalid, "
             "MAX(n_options) AS n_options, MIN(correct) AS correct_min, MAX(correct) AS correct_max, "
-            "SUM(CASE WHEN valid AND probs IS NOT NULL THEN 1 ELSE 0 END) AS n_probs "
-            f"FROM s WHERE {choice_kinds} GROUP BY {_KEYS}"
-        ),
-        "counts": (
-            f"SELECT {_KEYS}, answer, CASE WHEN probs IS NULL THEN 1 ELSE 0 END AS hot, COUNT(*) AS cnt "
-            f"FROM s WHERE {choice_kinds} AND valid AND answer >= 0 "
-            f"GROUP BY {_KEYS}, answer, CASE WHEN probs IS NULL THEN 1 ELSE 0 END"
+            "SUM(CASE WHEN valid AND probs IS NOT NULL THEN 1 ELSE 0 END) AS n_probs"
+            + "".join(
+                f", SUM(CASE WHEN valid AND answer = {c} THEN 1 ELSE 0 END) AS cnt_{c}"
+                f", SUM(CASE WHEN valid AND answer = {c} AND probs IS NULL THEN 1 ELSE 0 END) AS hot_{c}"
+                for c in range(n_classes)
+            )
+            + f" FROM s WHERE {choice_kinds} GROUP BY {_KEYS}"
         ),
         "probs": (
-            f"SELECT {_KEYS}, c, SUM(p) AS sum_p, SUM(LN(GREATEST(p, 0.0) + {delta!r})) AS sum_log, "
-            f"SUM(p * p) AS sum_sq, SUM(CASE WHEN p >= {_SHARP!r} THEN 1 ELSE 0 END) AS n_sharp "
-            f"FROM {dialect.explode_probs} WHERE {choice_kinds} AND c < n_options GROUP BY {_KEYS}, c"
+            f"SELECT {_KEYS}, SUM(p * p) AS sum_sq, SUM(CASE WHEN p >= {_SHARP!r} THEN 1 ELSE 0 END) AS n_sharp"
+            + "".join(
+                f", SUM(CASE WHEN c = {c} THEN p ELSE 0 END) AS sum_p_{c}"
+                f", SUM(CASE WHEN c = {c} THEN LN(GREATEST(p, 0.0) + {delta!r}) ELSE 0 END) AS sum_log_{c}"
+                for c in range(n_classes)
+            )
+            + f" FROM {dialect.explode_probs} WHERE {choice_kinds} AND c < n_options GROUP BY {_KEYS}"
         ),
         "tests": (
             f"SELECT {_KEYS}, j, COUNT(*) AS n, SUM(y) AS sum_y, SUM(y * y) AS sum_y2 "
@@ -127,7 +139,6 @@ class EngineStats:
     """The statistics tables an engine returned (pandas, one row per question / option / test)."""
 
     questions: pd.DataFrame
-    counts: pd.DataFrame
     probs: pd.DataFrame
     tests: pd.DataFrame
     runs: pd.DataFrame
@@ -263,7 +274,9 @@ def duckdb_stats(
             _check_duplicates(con.execute(q["duplicates"]).df())
             con.execute(f"CREATE TABLE s AS {q['scored']}")
             n_rows, n_error = con.execute(q["rows"]).fetchone()  # type: ignore[misc]
-            frames = {name: con.execute(q[name]).df() for name in ("questions", "counts", "probs", "tests", "runs")}
+            n_classes = con.execute(q["n_classes"]).fetchone()[0] or 2  # type: ignore[index]
+            q = stats_queries(DUCKDB, delta=delta, n_classes=int(n_classes))
+            frames = {name: con.execute(q[name]).df() for name in _TABLES}
         finally:
             con.close()
     return EngineStats(**frames, delta=delta, engine="duckdb", n_rows=int(n_rows), n_error=int(n_error or 0))
@@ -344,8 +357,10 @@ def spark_stats(
     df.select(*_COLUMNS).createOrReplaceTempView("src")
     q = stats_queries(SPARK, delta=delta)
     _check_duplicates(session.sql(q["duplicates"]).toPandas())
-    session.sql(q["scored"]).createOrReplaceTempView("s")
-    frames = {name: session.sql(q[name]).toPandas() for name in ("questions", "counts", "probs", "tests", "runs")}
+    session.sql(q["scored"]).cache().createOrReplaceTempView("s")
+    n_classes = session.sql(q["n_classes"]).collect()[0][0] or 2
+    q = stats_queries(SPARK, delta=delta, n_classes=int(n_classes))
+    frames = {name: session.sql(q[name]).toPandas() for name in _TABLES}
     n_rows, n_error = session.sql(q["rows"]).collect()[0]
     return EngineStats(**frames, delta=delta, engine="spark", n_rows=int(n_rows), n_error=int(n_error or 0))
 
