@@ -15,6 +15,10 @@ from hotmess.metrics._types import DegenerateWarning, Interval
 __all__ = ["bootstrap_ratio_ci", "resample_weights"]
 
 
+MAX_BATCH_DRAWS = 1 << 24
+"""Most question indices held at once while resampling (16M int64 = 128 MB, and as much for the sums)."""
+
+
 def resample_weights(n: int, n_boot: int, rng: np.random.Generator, *, batch_size: int = 256) -> NDArray[np.float64]:
     """Yield-free helper: ``(n_boot, n)`` counts of how often each of ``n`` items is drawn per resample.
 
@@ -67,7 +71,9 @@ def bootstrap_ratio_ci(
     rng
         Seed or generator; the same seed gives the same intervals.
     batch_size
-        Resamples drawn per batch (bounds memory to ``batch_size × n_questions``).
+        Most resamples drawn per batch; fewer for large datasets, so that a batch holds at most
+        :data:`MAX_BATCH_DRAWS` indices (memory ``batch × n_questions``). The intervals do not depend on it: the
+        draws are the same whatever the batching.
 
     Returns
     -------
@@ -95,6 +101,7 @@ def bootstrap_ratio_ci(
     Q = X.shape[1]
     Y = _stack([dens.get(k, np.ones(Q)) for k in names], "denominators", Q)
     gen = np.random.default_rng(rng)
+    batch_size = max(1, min(batch_size, MAX_BATCH_DRAWS // Q))  # 1M questions: 16 resamples at a time, 128 MB
     # Resampled sums Σ_j v[idx_j] of each distinct per-question vector, batch by batch (memory batch_size × Q);
     # the indices are the draws of resample_weights. A row of ones (a mean's denominator) always sums to Q.
     distinct: list[NDArray[np.float64]] = []
