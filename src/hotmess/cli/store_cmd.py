@@ -9,6 +9,7 @@ import typer
 from hotmess.cli._common import err_console
 from hotmess.data import STORE_SUFFIXES, read_samples, write_samples
 from hotmess.data._paths import guard_output
+from hotmess.data.export import export_store, sidecar_paths
 
 __all__ = ["register"]
 
@@ -26,9 +27,23 @@ def convert(
     is_store = dest.suffix.lower() in STORE_SUFFIXES
     example = f"{src.stem}-converted{dest.suffix or '.parquet'}"
     guard_output(dest, inputs=[src], what="converted samples", kind="store" if is_store else "samples", example=example)
+    if src.suffix.lower() in STORE_SUFFIXES and _is_store(src) and not is_store:
+        # a store streams out batch by batch (bounded memory), with its questions and run configurations
+        n = export_store(src, dest, run_id=run)
+        questions, runs = sidecar_paths(dest)
+        err_console.print(f"wrote {n} samples to {dest} (questions: {questions.name}, runs: {runs.name})")
+        return
     df = read_samples(src, run_id=run)
     write_samples(df, dest)
     err_console.print(f"wrote {len(df)} samples to {dest}")
+
+
+def _is_store(p: Path) -> bool:
+    try:
+        with p.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def register(app: typer.Typer) -> None:
