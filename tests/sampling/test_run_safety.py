@@ -639,7 +639,7 @@ def test_ctrl_c_in_any_command_exits_130_with_a_message(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("hotmess.cli.analyze.read_samples", interrupted)
+    monkeypatch.setattr("hotmess.cli.analyze.read_many", interrupted)
     assert main(["analyze", str(ROOT / "examples" / "samples.csv")]) == 130
     err = capsys.readouterr().err
     assert err.startswith("interrupted:") and "rerun" in err and "Traceback" not in err

@@ -9,7 +9,6 @@ correctness, unit-test vectors) are never pooled: ``kind`` is always the first g
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -19,7 +18,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from hotmess.analysis.structure import backtracking_markers
-from hotmess.data.frames import to_arrays
+from hotmess.data._columns import is_none, is_none_or_nan, text_array
+from hotmess.data.frames import key_codes, question_codes, question_means, to_arrays
 from hotmess.data.schema import SAMPLE_KINDS
 from hotmess.errors import InputError
 from hotmess.metrics import (
@@ -54,6 +54,7 @@ __all__ = [
     "sample_lengths",
     "scored_frame",
     "t_interval",
+    "unit_lengths",
     "weighted_stats",
 ]
 
@@ -109,10 +110,6 @@ def check_by(by: Sequence[str]) -> list[str]:
     return out
 
 
-def _present(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
-
-
 def sample_kinds(df: pd.DataFrame) -> pd.Series:
     """Decomposition kind of each row (see :data:`KINDS`); None for rows no decomposition can score.
 
@@ -130,32 +127,54 @@ def sample_kinds(df: pd.DataFrame) -> pd.Series:
     >>> sample_kinds(df).tolist()
     ['multiple-choice', 'test-vector', None, 'open-ended']
     """
-    tests = df["test_outcomes"].map(_present).to_numpy(bool) if "test_outcomes" in df else np.zeros(len(df), bool)
+    codes, names = _kind_codes(df)
+    return pd.Series(np.asarray(names, dtype=object)[codes], index=df.index, dtype=object)
+
+
+def _kind_codes(df: pd.DataFrame) -> tuple[NDArray[np.intp], list[Any]]:
+    """Each row's kind as an index into ``names`` (0: None, not scorable); see :func:`sample_kinds`."""
+    names: list[Any] = [None, *KINDS]
+    tests = ~is_none_or_nan(df["test_outcomes"]) if "test_outcomes" in df else np.zeros(len(df), bool)
     choice = ((df["correct"] >= 0) & (df["n_options"] >= 2)).to_numpy(bool)
-    values = np.full(len(df), None, dtype=object)
-    values[choice] = "multiple-choice"
-    values[tests] = "test-vector"
+    codes = np.zeros(len(df), dtype=np.intp)
+    codes[choice] = names.index("multiple-choice")
+    codes[tests] = names.index("test-vector")
     marked = df.attrs.get("question_kinds") or {}
     open_keys = {(t, q) for t, qs in marked.items() for q, v in qs.items() if v == "open-ended"}
     if open_keys and choice.any():
         keys = pd.Series(list(zip(df["task"].astype(str), df["question_id"].astype(str), strict=True)), index=df.index)
-        values[choice & ~tests & keys.isin(open_keys).to_numpy()] = "open-ended"
-    if "kind" in df.columns:
+        codes[choice & ~tests & keys.isin(open_keys).to_numpy()] = names.index("open-ended")
+    if "kind" in df.columns and not is_none(df["kind"]).all():  # a column of None states nothing (the common case)
         stated = df["kind"].to_numpy(dtype=object)
-        has = pd.notna(stated)
-        ok = np.where(stated == "test-vector", tests, choice)  # the stated kind needs the row's own fields
-        values[has] = np.where(ok[has], stated[has], None)
-    return pd.Series(values, index=df.index, dtype=object)
+        has = np.flatnonzero(pd.notna(stated))
+        given = stated[has]
+        ok = np.where(given == "test-vector", tests[has], choice[has])  # the stated kind needs the row's own fields
+        sub, uniques = pd.factorize(given)
+        index = []
+        for u in uniques:
+            if u not in names:
+                names.append(u)
+            index.append(names.index(u))
+        codes[has] = np.where(ok, np.asarray(index, dtype=np.intp)[sub], 0)
+    return codes, names
 
 
 def scored_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Rows that a decomposition scores (no error rows, a known kind), with their kind in ``_kind``."""
-    kinds = sample_kinds(df)
-    keep = kinds.notna().to_numpy().copy()
+    codes, names = _kind_codes(df)
+    keep = codes > 0
     if "error" in df:
         keep &= df["error"].isna().to_numpy()
-    out = df[keep]
-    return out.assign(_kind=kinds[keep].to_numpy())
+    if not keep.all():
+        df, codes = df[keep], codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    if all(isinstance(names[u], str) for u in used):  # the kinds as text, built without a string per row
+        lookup = np.zeros(len(names), dtype=np.intp)
+        lookup[used] = np.arange(used.size)
+        kinds = text_array(np.asarray([names[u] for u in used], dtype=object), lookup[codes])
+    else:
+        kinds = np.asarray(names, dtype=object)[codes]
+    return df.assign(_kind=pd.Series(kinds, index=df.index))  # no copy of the rows: assign is a lazy copy
 
 
 def require_scored(df: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +205,8 @@ def sample_lengths(df: pd.DataFrame, axis: str, *, markers: Sequence[str] | None
 
 def _single_sample_units(frame: pd.DataFrame) -> pd.Series:
     """True for rows of units with one sample only."""
-    return frame.groupby(UNIT, sort=False)[UNIT[0]].transform("size").to_numpy() < 2
+    codes, n_units = key_codes(frame, UNIT)
+    return np.bincount(codes, minlength=n_units)[codes] < 2
 
 
 def check_hard(arrays: SampleArrays, metric: str) -> None:
@@ -213,7 +233,7 @@ def decompose_frame(
     if estimator == "corrected":
         single = _single_sample_units(frame)
         if single.any():
-            n_left = frame[single].groupby(UNIT, sort=False).ngroups
+            n_left = key_codes(frame[single], UNIT)[1]
             warnings.warn(
                 f"{n_left} question(s) with a single sample were left out: the corrected estimator needs two",
                 LeftOutWarning,
@@ -278,9 +298,17 @@ def question_frame(
     scored = require_scored(df)
     scored = scored.assign(_length=sample_lengths(scored, axis, markers=markers).to_numpy())
     q = decompose_frame(scored, metric, delta=delta, estimator=estimator)
-    lengths = scored.groupby(UNIT, sort=False)["_length"].mean().rename("length").reset_index()
-    lengths[UNIT] = lengths[UNIT].astype(str)
-    return q.merge(lengths, on=UNIT, how="left")
+    return q.merge(unit_lengths(scored), on=UNIT, how="left")
+
+
+def unit_lengths(scored: pd.DataFrame, column: str = "_length") -> pd.DataFrame:
+    """The :data:`UNIT` columns (as text) and ``length``, the mean of ``column`` over each unit's samples.
+
+    Samples are summed in their order within the unit (:func:`hotmess.data.frames.question_codes`), so the mean
+    does not depend on the order of the rows.
+    """
+    codes, pos, keys = question_codes(scored, UNIT)
+    return keys.assign(length=question_means(scored, codes, pos, len(keys), columns=(column,))[column])
 
 
 def groups_of(q: pd.DataFrame, by: Sequence[str]) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess.analysis._questions import UNIT, scored_frame
+from hotmess.data.frames import key_codes
 from hotmess.metrics import MIN_RECOMMENDED_SAMPLES
 
 __all__ = ["Guardrail", "guardrails", "verdict"]
@@ -94,13 +95,16 @@ def guardrails(df: pd.DataFrame, *, n_buckets: int = 5) -> list[Guardrail]:
     """
     out: list[Guardrail] = []
     scored = scored_frame(df)
-    choice = scored[scored["_kind"] != "test-vector"]
+    tests = (scored["_kind"] == "test-vector").to_numpy()
+    choice = scored[~tests] if tests.any() else scored
     if not choice.empty:
         valid = choice["valid"].astype(bool)
-        hit = valid & (choice["answer"] == choice["correct"])
-        per_q = choice.assign(_hit=hit.to_numpy()).groupby(UNIT, sort=False)
-        acc = per_q["_hit"].mean()
-        chance = (1.0 / per_q["n_options"].max().clip(lower=2)).astype(float)
+        hit = (valid & (choice["answer"] == choice["correct"])).to_numpy()
+        unit, n_units = key_codes(choice, UNIT)
+        acc = pd.Series(np.bincount(unit, weights=hit, minlength=n_units) / np.bincount(unit, minlength=n_units))
+        most = np.zeros(n_units, dtype=np.int64)
+        np.maximum.at(most, unit, choice["n_options"].to_numpy(dtype=np.int64))
+        chance = 1.0 / np.maximum(most, 2)
         a, c = float(acc.mean()), float(chance.mean())
         se = float(acc.std(ddof=1) / np.sqrt(len(acc))) if len(acc) > 1 else float("nan")
         if math.isfinite(se) and a <= c + 2 * se:
@@ -155,7 +159,8 @@ def guardrails(df: pd.DataFrame, *, n_buckets: int = 5) -> list[Guardrail]:
             )
         )
     if not scored.empty:
-        n = scored.groupby(UNIT, sort=False).size()
+        unit, n_units = key_codes(scored, UNIT) if tests.any() or choice.empty else (unit, n_units)
+        n = pd.Series(np.bincount(unit, minlength=n_units))
         med = float(n.median())
         if med < MIN_RECOMMENDED_SAMPLES:
             out.append(
@@ -169,7 +174,11 @@ def guardrails(df: pd.DataFrame, *, n_buckets: int = 5) -> list[Guardrail]:
                     med,
                 )
             )
-        per_bucket = n.groupby(level=[0, 1]).size().min() / max(n_buckets, 1)  # questions per (model, budget)
+        cell, _ = key_codes(scored, UNIT[:2])  # (model, budget)
+        cell_of_unit = np.zeros(n_units, dtype=np.int64)
+        cell_of_unit[unit] = cell
+        per_cell = np.bincount(cell_of_unit)
+        per_bucket = per_cell[per_cell > 0].min() / max(n_buckets, 1)  # questions per (model, budget)
         if per_bucket < MIN_PER_BUCKET:
             out.append(
                 Guardrail(

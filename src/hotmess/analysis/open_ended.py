@@ -24,6 +24,8 @@ import pandas as pd
 from hotmess._extras import install_hint
 from hotmess.analysis.fits import PowerLawFit
 from hotmess.analysis.fits import fit_power_law as _fit_power_law
+from hotmess.data._columns import is_none_or_nan
+from hotmess.data.frames import question_codes, question_means
 from hotmess.errors import InputError
 from hotmess.metrics import DegenerateWarning, Interval, bootstrap_ratio_ci, embedding_variance
 from hotmess.metrics import test_vector_decomposition as _tv_decomposition
@@ -51,17 +53,6 @@ LENGTH_COLUMNS = ("output_tokens", "reasoning_tokens", "actions")
 Outcome = Literal["embedding", "tests"]
 
 
-def _lengths(frame: pd.DataFrame, codes: np.ndarray, Q: int) -> dict[str, np.ndarray]:
-    out = {}
-    for col in LENGTH_COLUMNS:
-        if col not in frame:
-            out[col] = np.full(Q, np.nan)
-            continue
-        vals = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
-        out[col] = pd.Series(vals).groupby(codes).mean().reindex(range(Q)).to_numpy(dtype=float)
-    return out
-
-
 def embedding_variance_by_question(df: pd.DataFrame, *, min_samples: int = 2) -> pd.DataFrame:
     """Per-question embedding variance of the samples that have an embedding (error rows excluded).
 
@@ -86,9 +77,9 @@ def embedding_variance_by_question(df: pd.DataFrame, *, min_samples: int = 2) ->
     >>> embedding_variance_by_question(df)[["question_id", "variance", "output_tokens"]].values.tolist()
     [['a', 1.0, 15.0], ['b', 0.0, 5.0]]
     """
-    keep = df["embedding"].map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)))
+    keep = ~is_none_or_nan(df["embedding"])
     if "error" in df:
-        keep &= df["error"].isna()
+        keep &= df["error"].isna().to_numpy()
     frame = df[keep]
     if frame.empty:
         raise InputError("no sample has an embedding", hint="run `hotmess embed STORE` first")
@@ -98,19 +89,17 @@ def embedding_variance_by_question(df: pd.DataFrame, *, min_samples: int = 2) ->
             f"embeddings have different sizes ({sorted(dims.unique().tolist())})",
             hint="embed all samples with one embedder (hotmess embed --overwrite)",
         )
-    codes, uniques = pd.MultiIndex.from_frame(frame[UNIT].astype(str)).factorize()
-    Q = len(uniques)
-    pos = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    codes, pos, info = question_codes(frame, UNIT)  # questions in sorted order, whatever the order of rows
+    Q = len(info)
     S = int(pos.max()) + 1
     D = int(dims.iloc[0])
     emb = np.zeros((Q, S, D))
     mask = np.zeros((Q, S), dtype=bool)
     emb[codes, pos] = np.asarray(frame["embedding"].tolist(), dtype=np.float64)
     mask[codes, pos] = True
-    info = pd.DataFrame(list(uniques), columns=UNIT)
     info["n_samples"] = mask.sum(axis=1)
     info["variance"] = embedding_variance(emb, mask=mask)
-    for col, vals in _lengths(frame, codes, Q).items():
+    for col, vals in question_means(frame, codes, pos, Q, LENGTH_COLUMNS).items():
         info[col] = vals
     return info[info["n_samples"] >= min_samples].reset_index(drop=True)
 
@@ -133,38 +122,38 @@ def test_vectors_by_question(df: pd.DataFrame, *, unbiased: bool = False) -> pd.
     >>> test_vectors_by_question(df)[["bias", "variance", "error", "resolved", "actions"]].values.tolist()
     [[0.125, 0.125, 0.25, 0.5, 4.0]]
     """
-    keep = df["test_outcomes"].map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)))
+    keep = ~is_none_or_nan(df["test_outcomes"])
     if "error" in df:
-        keep &= df["error"].isna()
+        keep &= df["error"].isna().to_numpy()
     frame = df[keep]
     if frame.empty:
         raise InputError("no sample has test outcomes", hint="import a SWE-bench-style log (hotmess import inspect)")
-    codes, uniques = pd.MultiIndex.from_frame(frame[UNIT].astype(str)).factorize()
-    Q = len(uniques)
-    pos = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    codes, pos, info = question_codes(frame, UNIT)  # questions in sorted order, whatever the order of rows
+    Q = len(info)
     R = int(pos.max()) + 1
-    n_tests = frame["test_outcomes"].map(len).to_numpy()
+    vectors = frame["test_outcomes"].to_numpy()
+    n_tests = np.fromiter((len(v) for v in vectors), dtype=np.int64, count=len(vectors))
     per_q = pd.Series(n_tests).groupby(codes).agg(["min", "max"])
     if (per_q["min"] != per_q["max"]).any():
-        bad = uniques[int(np.flatnonzero((per_q["min"] != per_q["max"]).to_numpy())[0])]
-        raise InputError(f"question {list(bad)} has runs with different numbers of tests", hint="re-import the log")
+        bad = info.iloc[int(np.flatnonzero((per_q["min"] != per_q["max"]).to_numpy())[0])]
+        raise InputError(f"question {bad.tolist()} has runs with different numbers of tests", hint="re-import the log")
     T = int(n_tests.max())
     y = np.zeros((Q, R, T))
     run_mask = np.zeros((Q, R), dtype=bool)
+    run_mask[codes, pos] = True
     test_mask = np.zeros((Q, T), dtype=bool)
-    for row, (q, r) in enumerate(zip(codes, pos, strict=True)):
-        v = np.asarray(frame["test_outcomes"].iloc[row], dtype=np.float64)
-        y[q, r, : v.size] = v
-        run_mask[q, r] = True
-        test_mask[q, : v.size] = True
+    test_mask[codes] = np.arange(T)[None, :] < n_tests[:, None]  # every run of a question has as many tests
+    for size in np.unique(n_tests):  # one block per number of tests, not one copy per row
+        pick = np.flatnonzero(n_tests == size)
+        block = np.array([np.asarray(v, dtype=np.float64) for v in vectors[pick]]).reshape(pick.size, int(size))
+        y[codes[pick], pos[pick], : int(size)] = block
     d = _tv_decomposition(y, run_mask=run_mask, test_mask=test_mask, unbiased=unbiased)
     all_pass = (np.where(test_mask[:, None, :], y, 1.0) == 1.0).all(axis=2) & run_mask
-    info = pd.DataFrame(list(uniques), columns=UNIT)
     info["n_runs"] = run_mask.sum(axis=1)
     info["n_tests"] = test_mask.sum(axis=1)
     info["bias"], info["variance"], info["error"] = d.bias, d.variance, d.error
     info["resolved"] = all_pass.sum(axis=1) / info["n_runs"].to_numpy()
-    for col, vals in _lengths(frame, codes, Q).items():
+    for col, vals in question_means(frame, codes, pos, Q, LENGTH_COLUMNS).items():
         info[col] = vals
     return info
 

@@ -19,9 +19,11 @@ from hotmess.analysis._questions import (
     require_scored,
     resolve_estimator,
     sample_lengths,
+    unit_lengths,
     weighted_stats,
 )
 from hotmess.analysis.guardrails import verdict
+from hotmess.data.frames import question_codes
 from hotmess.errors import InputError
 from hotmess.metrics import DEFAULT_DELTA
 
@@ -46,7 +48,8 @@ def split_at_median(
     are ranked by length; the ``⌊n/2⌋`` shortest form the short half and the ``⌊n/2⌋`` longest the long half.
     Samples of equal length are ordered at random (``rng``), so a tie at the median never makes one half
     bigger than the other; with odd ``n`` the middle sample is left out (NA), as are NaN lengths and questions
-    whose samples all have one length (nothing to contrast).
+    whose samples all have one length (nothing to contrast). The random draws follow the samples' own order
+    (question, then run, context and sample index), not the rows', so a shuffled table splits the same way.
 
     Examples
     --------
@@ -58,8 +61,11 @@ def split_at_median(
     keys = list(dict.fromkeys([*by, *UNIT]))
     L = lengths.to_numpy(dtype=float)
     ok = np.isfinite(L)
-    code = pd.MultiIndex.from_frame(df[keys].astype(str)).factorize()[0]
-    tie = gen.random(len(df))
+    code, pos, _ = question_codes(df, keys)
+    # Tie-breakers are drawn in the samples' own order (question, run, context, sample index), not the rows',
+    # so the same samples split the same way whatever the order of the rows.
+    start = np.r_[0, np.cumsum(np.bincount(code))[:-1]]
+    tie = gen.random(len(df))[start[code] + pos]
     order = np.lexsort((tie, L, code))  # by question, then length, ties at random
     order = order[ok[order]]
     if order.size == 0:  # no sample has a length on this axis
@@ -174,8 +180,7 @@ def natural_overthinking(
     for name in ("short", "long"):
         sub = scored[scored["_half"] == name]
         q = decompose_frame(sub, metric, delta=delta, estimator=est)
-        ln = sub.groupby(UNIT, sort=False)["_length"].mean().rename("length").reset_index()
-        parts[name] = q.merge(ln.astype({k: str for k in UNIT}), on=UNIT)
+        parts[name] = q.merge(unit_lengths(sub), on=UNIT)
     both = parts["short"].merge(parts["long"], on=["kind", *UNIT], suffixes=("_short", "_long"))
     rows = []
     for labels, frame in groups_of(both, by):

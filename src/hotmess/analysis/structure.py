@@ -8,7 +8,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 __all__ = ["DEFAULT_MARKERS", "backtracking_markers", "invalid_rates", "marker_table"]
 
@@ -93,6 +92,8 @@ def marker_table(
 
 
 def _wilson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.stats import norm  # scipy.stats takes a second to import: only when an interval is asked for
+
     z = float(norm.ppf(0.5 + level / 2.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n

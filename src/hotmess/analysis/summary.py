@@ -262,7 +262,7 @@ def summarize_samples(
     per_kind: list[tuple[str, Summary]] = []
     groups: list[tuple[dict[str, str], Summary]] = []
     for kind in kinds:
-        frame = scored[scored["_kind"] == kind]
+        frame = scored if len(kinds) == 1 else scored[scored["_kind"] == kind]
         overall = one(frame, kind, gen)
         if overall is None:
             note(f"{kind}: no question has two samples, which the corrected estimator needs; not summarised")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from hotmess.errors import InputError
 
@@ -93,6 +92,8 @@ def survey_analysis(df: pd.DataFrame) -> SurveyAnalysis:
             f"{df['attribute'].iloc[i]!r} twice",
             hint="give one rank per rater, entity and attribute (duplicates would shrink the standard errors)",
         )
+    from scipy.stats import spearmanr  # scipy.stats takes a second to import: not with hotmess itself
+
     g = df.groupby(["attribute", "entity"], sort=True)["rank"]
     ranks = pd.DataFrame({"mean_rank": g.mean(), "sem": g.sem(ddof=1), "n_raters": g.size()}).reset_index()
     wide = ranks.pivot(index="entity", columns="attribute", values="mean_rank")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 
 from hotmess.data._paths import prepare_output
 from hotmess.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["console", "err_console", "fmt", "write_results"]
 

@@ -20,7 +20,6 @@ from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data._paths import guard_output, prepare_output
 from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError, InputError
-from hotmess.models.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
 
 __all__ = ["embed", "register"]
 
@@ -58,6 +57,8 @@ def embed(
             )
     if store.suffix.lower() not in (".sqlite", ".db", ".sqlite3"):
         raise InputError(f"{store} is not a run store", hint="pass the .sqlite store that `hotmess import` wrote")
+    from hotmess.models.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
+
     with RunStore(store, create=False) as st:
         df = st.samples()
         questions = st.questions()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from hotmess.cli._common import console, err_console
 from hotmess.errors import ConfigError, HotmessError, Interrupted
-from hotmess.sampling import Budget, RunConfig
-from hotmess.sampling.api import execute, stored_samples
+
+if TYPE_CHECKING:
+    from hotmess.sampling import RunConfig
 
 __all__ = ["register"]
 
@@ -99,6 +100,9 @@ def run(
         if not os.environ.get(api_key_env, "").strip():  # asked for by name: never silently send no key
             raise ConfigError(f"--api-key-env {api_key_env} is not set", hint=f"export {api_key_env}=<your key>")
         opts["api_key_env"] = api_key_env
+    from hotmess.sampling import Budget, RunConfig  # the runner and its providers: imported when a run starts
+    from hotmess.sampling.api import execute
+
     config = RunConfig(
         model=model,
         task=task,
@@ -176,6 +180,8 @@ def _say_endpoint(provider: Any) -> None:
 
 def _kept(config: RunConfig, store: Path) -> str:
     """What an interrupted run kept, in words."""
+    from hotmess.sampling.api import stored_samples
+
     try:
         run_id, n = stored_samples(store, config)
     except (HotmessError, OSError):  # interrupted before the store existed

@@ -114,7 +114,7 @@ class SampleArrays:
                 n_classes = max(int(np.max(a, initial=-1)) + 1, int(np.max(targets, initial=-1)) + 1, 2)
         k = resolve_n_options(n_options, a.shape[0], n_classes)
         m = check_mask(mask, a.shape)
-        a = np.where(m, a, -1).astype(np.int64)
+        a = np.where(m, a, -1).astype(np.int64, copy=False)
         probs = one_hot(a, n_classes, n_options=k)
         t = check_targets(targets, a.shape[0], k)
         return cls(probs=probs, answers=a, targets=t, mask=m, n_options=k, valid=(a >= 0) & m)

@@ -8,7 +8,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr, ndtri
 
 from hotmess.metrics._types import DegenerateWarning, Interval
 
@@ -160,6 +159,8 @@ def _bca_quantiles(
     tb: NDArray[np.float64], theta: float, x: NDArray[np.float64], y: NDArray[np.float64], alpha: float
 ) -> tuple[float, float]:
     """Adjusted quantile levels of the BCa interval for one ratio statistic."""
+    from scipy.special import ndtr, ndtri  # imported when a BCa interval is asked for, not with hotmess
+
     prop = (np.sum(tb < theta) + 0.5 * np.sum(tb == theta)) / tb.size
     prop = float(np.clip(prop, 1.0 / (tb.size + 1), tb.size / (tb.size + 1)))
     z0 = float(ndtri(prop))
