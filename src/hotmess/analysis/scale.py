@@ -16,14 +16,11 @@ import numpy as np
 import pandas as pd
 
 from hotmess.analysis._questions import KINDS, resolve_estimator
-from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary
+from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, tests_summary_of
 from hotmess.data.engines import GROUP, EngineStats
 from hotmess.errors import InputError
-from hotmess.metrics._types import DegenerateWarning, Interval, incoherence_of
-from hotmess.metrics.bootstrap import bootstrap_ratio_ci
 from hotmess.metrics.stats import ChoiceStats, decompose_stats
-from hotmess.metrics.summary import MIN_RECOMMENDED_SAMPLES, FewSamplesWarning, Summary
-from hotmess.metrics.zero_one import ZeroOneDecomposition
+from hotmess.metrics.summary import Summary, summary_of
 
 __all__ = ["choice_stats", "summarize_stats"]
 
@@ -95,46 +92,21 @@ def _choice_summary(
     rng: Any,
 ) -> Summary:
     stats = choice_stats(es, q)
-    n = stats.n
-    if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
-        warnings.warn(
-            f"some questions have only {int(n.min())} samples; estimates stabilise around "
-            f"{MIN_RECOMMENDED_SAMPLES} per question",
-            FewSamplesWarning,
-            stacklevel=2,
-        )
     try:
         d = decompose_stats(stats, metric, delta=es.delta, estimator=estimator)
     except ValueError as exc:
         raise InputError(str(exc), hint="use --engine memory, or another --metric/--estimator") from None
-    hard = stats.hard_accuracy()
-    ratio = not isinstance(d, ZeroOneDecomposition)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DegenerateWarning)
-        inco = incoherence_of(d.variance, d.error) if ratio else float("nan")
-    if ratio and np.isnan(inco):
-        warnings.warn("total error is zero: incoherence is undefined (NaN)", DegenerateWarning, stacklevel=2)
-    ci: dict[str, Interval] = {}
-    if n_boot > 0:
-        nums = {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": hard}
-        dens = {}
-        if ratio:
-            nums["incoherence"] = d.variance
-            dens["incoherence"] = d.error
-        ci = bootstrap_ratio_ci(nums, dens, n_boot=n_boot, level=level, method=ci_method, rng=rng)
-    return Summary(
-        metric=metric,
-        n_questions=len(n),
-        n_samples=int(n.sum()),
-        n_invalid=int(stats.n_invalid.sum()),
-        bias=float(d.bias.mean()),
-        variance=float(d.variance.mean()),
-        error=float(d.error.mean()),
-        incoherence=inco,
-        accuracy=float(hard.mean()),
-        expected_accuracy=float(stats.expected_accuracy().mean()),
-        min_samples=int(n.min()),
-        ci=ci,
+    return summary_of(
+        d,
+        metric,
+        n_samples=stats.n,
+        n_invalid=stats.n_invalid,
+        hard_accuracy=stats.hard_accuracy(),
+        expected_accuracy=stats.expected_accuracy(),
+        n_boot=n_boot,
+        level=level,
+        ci_method=ci_method,
+        rng=rng,
         options={"delta": es.delta, "estimator": estimator, "n_boot": n_boot, "ci_method": ci_method},
     )
 
@@ -179,36 +151,10 @@ def _tests_summary(
     if estimator == "corrected":
         variance = variance * R / (R - 1.0)
         bias = error - variance
-    resolved = runs["resolved"].to_numpy(float) / R
-    if int(R.min()) < MIN_RECOMMENDED_SAMPLES:
-        warnings.warn(
-            f"some tasks have only {int(R.min())} runs; estimates stabilise around {MIN_RECOMMENDED_SAMPLES}",
-            FewSamplesWarning,
-            stacklevel=2,
-        )
-    total = float(error.sum())
-    inco = float(variance.sum()) / total if total > 0 else float("nan")
-    ci: dict[str, Interval] = {}
-    if n_boot > 0:
-        nums = {"bias": bias, "variance": variance, "error": error, "accuracy": resolved, "incoherence": variance}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DegenerateWarning)
-            ci = bootstrap_ratio_ci(nums, {"incoherence": error}, n_boot=n_boot, level=level, method=ci_method, rng=rng)
-    return Summary(
-        metric="test-vector",
-        n_questions=Q,
-        n_samples=int(R.sum()),
-        n_invalid=0,
-        bias=float(bias.mean()),
-        variance=float(variance.mean()),
-        error=float(error.mean()),
-        incoherence=inco,
-        accuracy=float(resolved.mean()),
-        expected_accuracy=float("nan"),
-        min_samples=int(R.min()),
-        ci=ci,
-        options={"estimator": estimator, "n_boot": n_boot, "ci_method": ci_method},
+    pq = pd.DataFrame({"n_runs": R.astype(np.int64), "bias": bias, "variance": variance, "error": error}).assign(
+        resolved=runs["resolved"].to_numpy(float) / R
     )
+    return tests_summary_of(pq, estimator=estimator, n_boot=n_boot, level=level, ci_method=ci_method, rng=rng)
 
 
 def summarize_stats(

@@ -109,6 +109,20 @@ def _tests_summary(
     from hotmess.analysis.open_ended import test_vectors_by_question
 
     pq = test_vectors_by_question(frame, unbiased=estimator == "corrected")
+    return tests_summary_of(pq, estimator=estimator, n_boot=n_boot, level=level, ci_method=ci_method, rng=rng)
+
+
+def tests_summary_of(
+    pq: pd.DataFrame,
+    *,
+    estimator: str,
+    n_boot: int,
+    level: float,
+    ci_method: Literal["percentile", "bca"],
+    rng: Any,
+) -> Summary:
+    """The test-vector :class:`~hotmess.metrics.Summary` of per-task rows (``n_runs``, ``bias``, ``variance``,
+    ``error``, ``resolved``), from samples or from an engine's statistics alike."""
     n = pq["n_runs"].to_numpy()
     if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
         warnings.warn(

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hotmess.metrics._types import Decomposition, DegenerateWarning, Interval, incoherence_of
 from hotmess.metrics.arrays import SampleArrays
@@ -25,6 +26,7 @@ __all__ = [
     "Summary",
     "decompose",
     "summarize",
+    "summary_of",
 ]
 
 Metric = Literal["kl", "brier", "zero-one", "hard-kl"]
@@ -174,26 +176,65 @@ def summarize(
     """
     est = resolve_estimator(metric, estimator, unbiased=unbiased, jackknife=jackknife)
     estimator_options(metric, est)  # refuse an undefined combination before any warning
-    n = arrays.n_samples
+    d = decompose(arrays, metric, delta=delta, estimator=est)
+    return summary_of(
+        d,
+        metric,
+        n_samples=arrays.n_samples,
+        n_invalid=arrays.n_invalid,
+        hard_accuracy=arrays.hard_accuracy(),
+        expected_accuracy=arrays.expected_accuracy(),
+        n_boot=n_boot,
+        level=level,
+        ci_method=ci_method,
+        rng=rng,
+        options={
+            "delta": delta,
+            "estimator": est,
+            "unbiased": unbiased,
+            "jackknife": jackknife,
+            "n_boot": n_boot,
+            "ci_method": ci_method,
+        },
+    )
+
+
+def summary_of(
+    d: Decomposition | ZeroOneDecomposition,
+    metric: str,
+    *,
+    n_samples: NDArray[np.int64],
+    n_invalid: NDArray[np.int64],
+    hard_accuracy: NDArray[np.float64],
+    expected_accuracy: NDArray[np.float64],
+    n_boot: int = 1000,
+    level: float = 0.95,
+    ci_method: Literal["percentile", "bca"] = "percentile",
+    rng: np.random.Generator | int | None = None,
+    options: dict[str, Any] | None = None,
+) -> Summary:
+    """The :class:`Summary` of a per-question decomposition: means, incoherence, bootstrap CIs, warnings.
+
+    Shared by :func:`summarize` (from samples) and :func:`hotmess.analysis.scale.summarize_stats` (from an
+    engine's per-question statistics), so both give the same numbers and intervals for the same questions.
+    """
+    n = n_samples
     if int(n.min()) < MIN_RECOMMENDED_SAMPLES:
         warnings.warn(
             f"some questions have only {int(n.min())} samples; estimates stabilise around "
             f"{MIN_RECOMMENDED_SAMPLES} per question",
             FewSamplesWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    d = decompose(arrays, metric, delta=delta, estimator=est)
-    hard = arrays.hard_accuracy()
-    expected = arrays.expected_accuracy()
     ratio = not isinstance(d, ZeroOneDecomposition)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateWarning)
         inco = incoherence_of(d.variance, d.error) if ratio else float("nan")
     if ratio and math.isnan(inco):
-        warnings.warn("total error is zero: incoherence is undefined (NaN)", DegenerateWarning, stacklevel=2)
+        warnings.warn("total error is zero: incoherence is undefined (NaN)", DegenerateWarning, stacklevel=3)
     ci: dict[str, Interval] = {}
     if n_boot > 0:
-        nums = {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": hard}
+        nums = {"bias": d.bias, "variance": d.variance, "error": d.error, "accuracy": hard_accuracy}
         dens = {}
         if ratio:
             nums["incoherence"] = d.variance
@@ -203,21 +244,14 @@ def summarize(
         metric=metric,
         n_questions=len(n),
         n_samples=int(n.sum()),
-        n_invalid=int(arrays.n_invalid.sum()),
+        n_invalid=int(n_invalid.sum()),
         bias=float(d.bias.mean()),
         variance=float(d.variance.mean()),
         error=float(d.error.mean()),
         incoherence=inco,
-        accuracy=float(hard.mean()),
-        expected_accuracy=float(expected.mean()),
+        accuracy=float(hard_accuracy.mean()),
+        expected_accuracy=float(expected_accuracy.mean()),
         min_samples=int(n.min()),
         ci=ci,
-        options={
-            "delta": delta,
-            "estimator": est,
-            "unbiased": unbiased,
-            "jackknife": jackknife,
-            "n_boot": n_boot,
-            "ci_method": ci_method,
-        },
+        options=dict(options or {}),
     )
