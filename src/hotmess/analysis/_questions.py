@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from hotmess.analysis.structure import backtracking_markers
-from hotmess.data._columns import is_none, is_none_or_nan, text_array
+from hotmess.data._columns import is_none, is_none_or_nan
 from hotmess.data.frames import key_codes, question_codes, question_means, to_arrays
 from hotmess.data.schema import SAMPLE_KINDS
 from hotmess.errors import InputError
@@ -168,12 +168,10 @@ def scored_frame(df: pd.DataFrame) -> pd.DataFrame:
     if not keep.all():
         df, codes = df[keep], codes[keep]
     used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
-    if all(isinstance(names[u], str) for u in used):  # the kinds as text, built without a string per row
-        lookup = np.zeros(len(names), dtype=np.intp)
-        lookup[used] = np.arange(used.size)
-        kinds = text_array(np.asarray([names[u] for u in used], dtype=object), lookup[codes])
-    else:
-        kinds = np.asarray(names, dtype=object)[codes]
+    lookup = np.zeros(len(names), dtype=np.intp)
+    lookup[used] = np.arange(used.size)
+    # a categorical: one small code per row (a text column of ten million kinds would take 140 MB)
+    kinds = pd.Categorical.from_codes(lookup[codes], categories=pd.Index([names[u] for u in used], dtype=object))
     return df.assign(_kind=pd.Series(kinds, index=df.index))  # no copy of the rows: assign is a lazy copy
 
 

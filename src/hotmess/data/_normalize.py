@@ -255,6 +255,17 @@ def _frame(out: dict[str, Any], n: int) -> pd.DataFrame:
 
 def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataFrame:
     """Turn a user table into the full schema (see :mod:`hotmess.data.io` for the rules)."""
+    return normalize_owned([raw], source=source)
+
+
+def normalize_owned(box: list[pd.DataFrame], *, source: str = "<table>") -> pd.DataFrame:
+    """:func:`normalize_samples` of the one table in ``box``, which it takes out of the list.
+
+    When nothing else refers to that table (a file just read), each of its large text columns (question ids,
+    answers, correct options) is dropped, and its memory returned, as soon as it is parsed: the file's columns
+    and the normalised ones are never all held at once.
+    """
+    raw = box.pop()
     if raw.empty:
         raise InputError(f"{source} holds no samples", hint="the file must have one row per sample")
     raw = raw.rename(columns={c: str(c).strip().lower() for c in raw.columns}).reset_index(drop=True)
@@ -277,9 +288,13 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
         row = _first(qid.isna().to_numpy()) + 1
         raise InputError(f"{source}: row {row}: question_id is empty", hint="every sample needs a question_id")
     out["question_id"], key["question_id"] = _text(qid, _stripped_text)
+    del qid
+    _drop(raw, "question_id")
 
     correct = _correct(raw, source)
+    _drop(raw, "correct")
     answer = _answers(raw["answer"]) if "answer" in raw.columns else np.full(n, -1, dtype=np.int64)
+    _drop(raw, "answer")
     lists: dict[str, tuple[NDArray[Any], NDArray[np.bool_]]] = {}
     for name in ("probs", "test_outcomes", "embedding"):
         if name in raw.columns:
@@ -358,6 +373,23 @@ def normalize_samples(raw: pd.DataFrame, *, source: str = "<table>") -> pd.DataF
         if out[name] is None or not (has_probs if name == "probs" else lists[name][1]).any():
             out[name] = _NONE
     return _frame(out, n)
+
+
+def _drop(raw: pd.DataFrame, name: str) -> None:
+    """Drop a parsed column from the working copy of the user's table and give its memory back."""
+    if name in raw.columns:
+        del raw[name]
+        release_arrow_memory()
+
+
+def release_arrow_memory() -> None:
+    """Return memory that pyarrow's pool holds for reuse to the system (a large table read leaves hundreds of MB)."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover - an older pyarrow keeps its pool
+        pass
 
 
 def _fill_n_options(

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess.data._columns import combine_codes, text_array, text_codes
-from hotmess.data._normalize import normalize_samples, parse_option
+from hotmess.data._normalize import normalize_owned, normalize_samples, parse_option, release_arrow_memory
 from hotmess.data._paths import prepare_output
 from hotmess.data.schema import LIST_COLUMNS, SLOT_COLUMNS
 from hotmess.data.store import RunStore, run_protocols
@@ -113,8 +113,8 @@ def read_samples(path: str | Path, *, run_id: str | None = None) -> pd.DataFrame
                 hint="run `hotmess run` first, or check --run",
             )
         return df
-    df = normalize_samples(_read_table(p), source=str(p))
-    _release_arrow_memory()  # the file's own columns are gone: give their memory back, not to the next read only
+    df = normalize_owned([_read_table(p)], source=str(p))  # the file's columns go as they are parsed
+    release_arrow_memory()  # the file's own columns are gone: give their memory back, not to the next read only
     if run_id is not None:
         df = df[df["run_id"] == run_id].reset_index(drop=True)
         if df.empty:
@@ -211,16 +211,6 @@ def _repeated(df: pd.DataFrame, cols: list[str], rows: np.ndarray) -> np.ndarray
         codes, uniques = pd.factorize(df[c].iloc[rows], use_na_sentinel=False)  # equal values, as duplicated sees
         parts.append((codes.astype(np.int64), len(uniques)))
     return pd.Series(combine_codes(parts, sort=False, compact=False)).duplicated(keep=False).to_numpy()
-
-
-def _release_arrow_memory() -> None:
-    """Return memory that pyarrow's pool holds for reuse to the system (a large table read leaves hundreds of MB)."""
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):  # pragma: no cover - an older pyarrow keeps its pool
-        pass
 
 
 def _name_runs(runs: tuple[str, ...]) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -67,7 +68,9 @@ class SampleArrays:
     Attributes
     ----------
     probs
-        ``(Q, S, C)`` per-sample probability vectors (one-hot for extracted answers, uniform for invalid).
+        ``(Q, S, C)`` per-sample probability vectors (one-hot for extracted answers, uniform for invalid). For
+        extracted answers (:attr:`hard`) it is built on first use: the decompositions work from option counts
+        and never need it, so ten million answers do not hold a ``(Q, S, C)`` array.
     answers
         ``(Q, S)`` 0-based answers, −1 where invalid (for probability samples: the argmax).
     targets
@@ -86,12 +89,14 @@ class SampleArrays:
     ([3], [0.667])
     """
 
-    probs: NDArray[np.float64]
     answers: NDArray[np.int64]
     targets: NDArray[np.int64]
     mask: NDArray[np.bool_]
     n_options: NDArray[np.int64]
     valid: NDArray[np.bool_]
+    n_classes: int
+    stated: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    """The probability vectors given to :meth:`from_probs`; None for extracted answers (see :attr:`hard`)."""
 
     @classmethod
     def from_answers(
@@ -115,9 +120,10 @@ class SampleArrays:
         k = resolve_n_options(n_options, a.shape[0], n_classes)
         m = check_mask(mask, a.shape)
         a = np.where(m, a, -1).astype(np.int64, copy=False)
-        probs = one_hot(a, n_classes, n_options=k)
+        if np.any((a < -1) | (a >= k[:, None])):
+            raise ValueError("answers: expected values in [−1, n_options) per question")
         t = check_targets(targets, a.shape[0], k)
-        return cls(probs=probs, answers=a, targets=t, mask=m, n_options=k, valid=(a >= 0) & m)
+        return cls(answers=a, targets=t, mask=m, n_options=k, valid=(a >= 0) & m, n_classes=int(n_classes))
 
     @classmethod
     def from_probs(
@@ -144,7 +150,19 @@ class SampleArrays:
         check_distributions(p, m, cm)
         t = check_targets(targets, Q, k)
         answers = np.where(v, np.argmax(p, axis=-1), -1).astype(np.int64)
-        return cls(probs=p, answers=answers, targets=t, mask=m, n_options=k, valid=v)
+        return cls(answers=answers, targets=t, mask=m, n_options=k, valid=v, n_classes=C, stated=p)
+
+    @property
+    def hard(self) -> bool:
+        """True when built from extracted answers: every sample one-hot or invalid (uniform)."""
+        return self.stated is None
+
+    @cached_property
+    def probs(self) -> NDArray[np.float64]:
+        """``(Q, S, C)`` probability vectors: the stated ones, or one-hot answers (invalid: uniform)."""
+        if self.stated is not None:
+            return self.stated
+        return one_hot(self.answers, self.n_classes, n_options=self.n_options)
 
     @property
     def n_samples(self) -> NDArray[np.int64]:
@@ -167,6 +185,8 @@ class SampleArrays:
         >>> SampleArrays.from_probs([[[1.0, 0.0], [0.6, 0.4]]], [0]).soft.tolist()
         [[False, True]]
         """
+        if self.hard:
+            return np.zeros(self.mask.shape, dtype=bool)
         return not_one_hot(self.probs, self.valid)
 
     def hard_accuracy(self) -> NDArray[np.float64]:
@@ -176,5 +196,9 @@ class SampleArrays:
 
     def expected_accuracy(self) -> NDArray[np.float64]:
         """Mean probability on the correct option (invalid → 1/C), shape (Q,)."""
-        pc = np.take_along_axis(self.probs, self.targets[:, None, None], axis=2)[..., 0]
+        if self.hard:  # 1 for the correct answer, 0 for another, 1/k for an invalid one — without building probs
+            right = (self.answers == self.targets[:, None]).astype(np.float64)
+            pc = np.where(self.valid, right, (1.0 / self.n_options)[:, None])
+        else:
+            pc = np.take_along_axis(self.probs, self.targets[:, None, None], axis=2)[..., 0]
         return np.where(self.mask, pc, 0.0).sum(axis=1) / self.n_samples

@@ -22,6 +22,7 @@ leave-one-out values depend only on the left-out sample's type (an option, or in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,9 @@ from hotmess.metrics._types import Decomposition
 from hotmess.metrics.estimators import resolve_estimator
 from hotmess.metrics.kl import DEFAULT_DELTA
 from hotmess.metrics.zero_one import ZeroOneDecomposition
+
+if TYPE_CHECKING:
+    from hotmess.metrics.arrays import SampleArrays
 
 __all__ = ["ChoiceStats", "decompose_stats"]
 
@@ -55,6 +59,40 @@ class ChoiceStats:
     sum_sq: NDArray[np.float64]
     n_sharp: NDArray[np.int64]
     delta: float = DEFAULT_DELTA
+
+    @classmethod
+    def of_answers(cls, arrays: SampleArrays, delta: float = DEFAULT_DELTA) -> ChoiceStats:
+        """The statistics of extracted answers (``arrays.hard``): option counts, one pass per option.
+
+        Examples
+        --------
+        >>> from hotmess.metrics.arrays import SampleArrays
+        >>> s = ChoiceStats.of_answers(SampleArrays.from_answers([[0, 1, -1]], [0], n_classes=3))
+        >>> s.counts.tolist(), s.n.tolist(), s.n_invalid.tolist()
+        ([[1, 1, 0]], [3], [1])
+        """
+        if not arrays.hard:
+            raise ValueError("arrays: statistics of answers need extracted answers, not probability vectors")
+        Q, C = len(arrays.targets), arrays.n_classes
+        counts = np.empty((Q, C), dtype=np.int64)
+        for c in range(C):  # answers are −1 where invalid or absent, so only valid samples count
+            counts[:, c] = np.count_nonzero(arrays.answers == c, axis=1)
+        n = arrays.n_samples
+        zeros_qc = np.zeros((Q, C))
+        return cls(
+            n=n,
+            n_invalid=n - counts.sum(axis=1),
+            n_options=arrays.n_options,
+            targets=arrays.targets,
+            counts=counts,
+            hot=counts,
+            n_probs=np.zeros(Q, dtype=np.int64),
+            sum_p=zeros_qc,
+            sum_log=zeros_qc,
+            sum_sq=np.zeros(Q),
+            n_sharp=np.zeros(Q, dtype=np.int64),
+            delta=delta,
+        )
 
     @property
     def n_questions(self) -> int:

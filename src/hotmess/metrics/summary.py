@@ -16,6 +16,7 @@ from hotmess.metrics.bootstrap import bootstrap_ratio_ci
 from hotmess.metrics.brier import brier_decomposition
 from hotmess.metrics.estimators import ESTIMATORS, METRICS, estimator_options, resolve_estimator
 from hotmess.metrics.kl import DEFAULT_DELTA, hard_kl_decomposition, kl_decomposition
+from hotmess.metrics.stats import ChoiceStats, decompose_stats
 from hotmess.metrics.zero_one import ZeroOneDecomposition, zero_one_decomposition
 
 __all__ = [
@@ -87,6 +88,8 @@ def decompose(
                 f"estimator: 'corrected' needs at least 2 samples per question; {int((n < 2).sum())} of {len(n)} "
                 "question(s) have only 1 sample (drop them or use estimator='plugin')"
             )
+    if arrays.hard and metric in METRICS:  # extracted answers: from option counts, no (Q, S, C) array
+        return decompose_stats(ChoiceStats.of_answers(arrays, delta), metric, delta=delta, estimator=est)
     common: dict[str, Any] = {"mask": arrays.mask, "n_options": arrays.n_options}
     if metric == "kl":
         return kl_decomposition(arrays.probs, arrays.targets, delta=delta, **options, **common)
