@@ -22,11 +22,15 @@ from hotmess.metrics import DegenerateWarning, Interval, continuous_decompositio
 from hotmess.synthetic.problem import Quadratic
 
 __all__ = [
+    "QUANTITIES",
     "PowerLawFit",
+    "SeedScaling",
+    "SlopeDifference",
     "final_values",
     "fit_power_law",
     "resampled_final_values",
     "scaling_fits",
+    "seed_scaling",
     "step_metrics",
 ]
 
@@ -274,3 +278,248 @@ def scaling_fits(
         f = fits[q]
         out[q] = PowerLawFit(q, f.exponent, f.prefactor, f.r2, Interval(float(lo), float(hi), level), f.n_points)
     return out
+
+
+QUANTITIES = ("bias", "variance", "error")
+"""The final values that are fitted against size."""
+
+
+@dataclass(frozen=True)
+class SlopeDifference:
+    """α_bias − α_variance of one kind of fit, with the evidence for its sign."""
+
+    kind: str
+    """``"raw"`` (the model's own values) or ``"excess"`` (model minus the optimizer's)."""
+    value: float
+    """Difference of the pooled fit's exponents (NaN when a fit is undefined)."""
+    ci: Interval | None
+    """Value ± t(seeds − 1) × the seeds × starts bootstrap standard error."""
+    seeds_positive: int
+    """Training seeds whose own fits give α_bias > α_variance."""
+    n_seeds: int
+    """Training seeds with both fits defined."""
+    leave_one_out_positive: int
+    """Sizes whose removal leaves the pooled difference positive."""
+    n_sizes: int
+    """Sizes in the fit."""
+
+    @property
+    def supported(self) -> bool:
+        """The claim "bias falls faster than variance" holds: ≥ 2 seeds, the interval above 0, every seed and
+        every leave-one-size-out fit agreeing."""
+        return (
+            self.n_seeds >= 2
+            and self.ci is not None
+            and self.ci.low > 0
+            and self.seeds_positive == self.n_seeds
+            and self.leave_one_out_positive == self.n_sizes
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Flat JSON-ready form."""
+        return {
+            "kind": self.kind,
+            "difference": self.value,
+            "ci_low": self.ci.low if self.ci else float("nan"),
+            "ci_high": self.ci.high if self.ci else float("nan"),
+            "seeds_positive": self.seeds_positive,
+            "n_seeds": self.n_seeds,
+            "leave_one_out_positive": self.leave_one_out_positive,
+            "n_sizes": self.n_sizes,
+            "supported": self.supported,
+        }
+
+
+@dataclass(frozen=True)
+class SeedScaling:
+    """Scaling fits over training seeds: raw and in excess of the optimizer's floor (see :func:`seed_scaling`)."""
+
+    raw: dict[str, PowerLawFit]
+    """Fits of the seed-mean final bias, variance and error; ``ci``: ± t(seeds − 1) × the bootstrap SE."""
+    excess: dict[str, PowerLawFit]
+    """The same for model minus optimizer (missing where some size is not above the optimizer)."""
+    fit_ci: dict[str, Interval]
+    """``"raw/bias"`` etc.: the t interval of each pooled fit's own residuals (lack of fit; S − 2 d.o.f.)."""
+    per_seed: pd.DataFrame
+    """One row per training seed, kind and quantity: ``exponent`` and ``r2`` of that seed's own fit."""
+    points: pd.DataFrame
+    """One row per seed and size: ``n_params`` and the final bias / variance / error, raw and excess."""
+    floor: dict[str, float]
+    """The optimizer's own final bias, variance and error."""
+    floor_share: dict[str, float]
+    """The optimizer's value over the smallest seed-mean model value, per quantity: how much of the raw
+    values the floor makes up at the large end of the ladder (``raw`` fits are flagged above 0.1)."""
+    differences: dict[str, SlopeDifference]
+    """``"raw"`` and ``"excess"``: α_bias − α_variance."""
+
+    def flagged(self, quantity: str) -> bool:
+        """True when the optimizer's floor is ≥ 10% of the smallest model value: the raw exponent is biased
+        toward 0 (a pure power law cannot bend to a floor)."""
+        return bool(self.floor_share.get(quantity, 0.0) >= 0.1)
+
+    def fits_frame(self) -> pd.DataFrame:
+        """Every fit as one row: kind, quantity, exponent, bootstrap and fit intervals, R², flag."""
+        rows = []
+        for kind, fits in (("raw", self.raw), ("excess", self.excess)):
+            for q, f in fits.items():
+                fc = self.fit_ci.get(f"{kind}/{q}")
+                rows.append(
+                    {
+                        "kind": kind,
+                        **f.to_dict(),
+                        "fit_ci_low": fc.low if fc else float("nan"),
+                        "fit_ci_high": fc.high if fc else float("nan"),
+                        "floor_flag": kind == "raw" and self.flagged(q),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def _fit_interval(n: ArrayLike, y: ArrayLike, level: float) -> Interval | None:
+    """t interval of the least-squares exponent from the fit's own residuals (None with fewer than 3 sizes)."""
+    from scipy import stats
+
+    lx, ly = np.log(np.asarray(n, dtype=np.float64)), np.log(np.asarray(y, dtype=np.float64))
+    if lx.size < 3 or not np.all(np.isfinite(ly)):
+        return None
+    xc = lx - lx.mean()
+    slope = float((ly - ly.mean()) @ xc / (xc @ xc))
+    resid = ly - ly.mean() - slope * xc
+    se = float(np.sqrt((resid @ resid) / (lx.size - 2) / (xc @ xc)))
+    t = float(stats.t.ppf(0.5 + level / 2, lx.size - 2))
+    return Interval(-slope - t * se, -slope + t * se, level)
+
+
+def _exponents(log_n: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """−slope of log y on log n along the last axis; NaN where some value is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ly = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), np.nan)
+    return -_slopes(log_n, ly)
+
+
+def seed_scaling(
+    n_params: Sequence[float],
+    finals: Sequence[Sequence[ArrayLike]],
+    reference: ArrayLike,
+    problem: Quadratic,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+    batch_size: int = 256,
+) -> SeedScaling:
+    """Power laws of final bias, variance and error over sizes, with training seeds as the unit of uncertainty.
+
+    Parameters
+    ----------
+    n_params
+        Parameter count of each size ``(S,)``.
+    finals
+        ``finals[k][s]``: the last ``W`` steps ``(K, R, W, d)`` of size ``s`` trained with seed ``k``; every
+        model is rolled out from the same K starts.
+    reference
+        The optimizer's last ``W`` steps from the same starts, ``(K, 1, W, d)``: the floor.
+    problem
+        Supplies b and A.
+    n_boot, level, rng, batch_size
+        The bootstrap: each resample draws the training seeds with replacement (the same draw for every
+        size: seed k of every size shares its training data) and the starts with replacement (the same draw
+        for every size, seed and the optimizer), then refits. Intervals are the fitted value ± t × the
+        bootstrap standard error, with t from Student's t with (seeds − 1) degrees of freedom (starts − 1 with
+        one seed): percentiles of a bootstrap over three seeds cover far less than their level.
+
+    Returns
+    -------
+    SeedScaling
+        Raw fits (the seed-mean values), excess fits (seed-mean minus optimizer, the part the model adds),
+        per-seed exponents, each fit's residual interval, the floor's share, and α_bias − α_variance.
+    """
+    n = np.asarray(n_params, dtype=np.float64)
+    S, n_seeds = n.size, len(finals)
+    if n_seeds < 1 or any(len(f) != S for f in finals) or len(set(n.tolist())) < 2:
+        raise ValueError("finals: expected one list of per-size points for each seed, and at least two sizes")
+    pts = [[_points(p) for p in seed] for seed in finals]
+    ref = _points(reference)
+    if len({p.shape[0] for seed in pts for p in seed} | {ref.shape[0]}) != 1:
+        raise ValueError("finals, reference: every model and the optimizer must share the same starts")
+    log_n = np.log(n)
+    vals = {q: np.array([[final_values(p, problem)[q] for p in seed] for seed in pts]) for q in QUANTITIES}
+    floor = final_values(ref, problem)
+    mean = {q: vals[q].mean(axis=0) for q in QUANTITIES}  # (S,)
+    excess_mean = {q: mean[q] - floor[q] for q in QUANTITIES}
+
+    # the bootstrap: seeds and starts, shared across sizes
+    gen = np.random.default_rng(rng)
+    K = ref.shape[0]
+    boot = {(kind, q): np.empty((n_boot, S)) for kind in ("raw", "excess") for q in QUANTITIES}
+    for s0 in range(0, n_boot, batch_size):
+        B = min(batch_size, n_boot - s0)
+        w = resample_weights(K, B, gen)  # (B, K) start counts
+        cs = resample_weights(n_seeds, B, gen) / n_seeds  # (B, n_seeds) seed weights, rows sum to 1
+        r = resampled_final_values(ref, problem, w)
+        for j in range(S):
+            per = [resampled_final_values(pts[k][j], problem, w) for k in range(n_seeds)]
+            for q in QUANTITIES:
+                v = (cs * np.stack([p[q] for p in per], axis=1)).sum(axis=1)
+                boot[("raw", q)][s0 : s0 + B, j] = v
+                boot[("excess", q)][s0 : s0 + B, j] = v - r[q]
+    from scipy import stats
+
+    dof = n_seeds - 1 if n_seeds >= 2 else K - 1  # the units that were resampled: seeds (or starts, with one)
+    t_crit = float(stats.t.ppf(0.5 + level / 2, dof))
+
+    def interval(exps: NDArray[np.float64], center: float) -> Interval | None:
+        """center ± t(dof) × the bootstrap SE (the convention of every difference and trend in hotmess)."""
+        exps = exps[np.isfinite(exps)]
+        if exps.size < max(10, n_boot // 2) or not np.isfinite(center):  # most resamples undefined
+            return None
+        se = float(exps.std(ddof=1))
+        return Interval(center - t_crit * se, center + t_crit * se, level)
+
+    raw: dict[str, PowerLawFit] = {}
+    excess: dict[str, PowerLawFit] = {}
+    fit_ci: dict[str, Interval] = {}
+    boot_exp: dict[tuple[str, str], NDArray[np.float64]] = {}
+    for kind, source, target in (("raw", mean, raw), ("excess", excess_mean, excess)):
+        for q in QUANTITIES:
+            boot_exp[(kind, q)] = _exponents(log_n, boot[(kind, q)])
+            if np.all(source[q] > 0):
+                f = fit_power_law(n, source[q], quantity=q)
+                target[q] = PowerLawFit(q, f.exponent, f.prefactor, f.r2, interval(boot_exp[(kind, q)], f.exponent), S)
+                fc = _fit_interval(n, source[q], level)
+                if fc is not None:
+                    fit_ci[f"{kind}/{q}"] = fc
+
+    rows, points = [], []
+    for k in range(n_seeds):
+        for kind in ("raw", "excess"):
+            for q in QUANTITIES:
+                y = vals[q][k] - (floor[q] if kind == "excess" else 0.0)
+                e = float(_exponents(log_n, y))
+                r2 = fit_power_law(n, y).r2 if np.all(y > 0) else float("nan")
+                rows.append({"seed": k, "kind": kind, "quantity": q, "exponent": e, "r2": r2})
+        for j in range(S):
+            row: dict[str, float] = {"seed": k, "n_params": float(n[j])}
+            for q in QUANTITIES:
+                row[q] = float(vals[q][k, j])
+                row[f"{q}_excess"] = float(vals[q][k, j] - floor[q])
+            points.append(row)
+    per_seed = pd.DataFrame(rows, columns=["seed", "kind", "quantity", "exponent", "r2"])
+
+    differences = {}
+    for kind, source in (("raw", mean), ("excess", excess_mean)):
+        d_boot = boot_exp[(kind, "bias")] - boot_exp[(kind, "variance")]
+        value = float(_exponents(log_n, source["bias"]) - _exponents(log_n, source["variance"]))
+        mine = per_seed[per_seed["kind"] == kind].pivot(index="seed", columns="quantity", values="exponent")
+        d_seed = (mine["bias"] - mine["variance"]).dropna()
+        loo = 0
+        for j in range(S):
+            keep = np.arange(S) != j
+            d = _exponents(log_n[keep], source["bias"][keep]) - _exponents(log_n[keep], source["variance"][keep])
+            loo += int(bool(d > 0))
+        differences[kind] = SlopeDifference(
+            kind, value, interval(d_boot, value), int((d_seed > 0).sum()), int(d_seed.size), loo, S
+        )
+    smallest = {q: float(mean[q].min()) for q in QUANTITIES}
+    share = {q: (floor[q] / smallest[q] if smallest[q] > 0 else float("inf")) for q in QUANTITIES}
+    return SeedScaling(raw, excess, fit_ci, per_seed, pd.DataFrame(points), floor, share, differences)
