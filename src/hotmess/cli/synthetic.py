@@ -18,6 +18,9 @@ def synthetic(
         "cpu-small", "--preset", help="cpu-small (default, minutes on a CPU), gpu-medium, or paper (GPU)."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Master seed of every random stream (default 0)."),
+    seeds: int | None = typer.Option(
+        None, "--seeds", help="Training seeds per size (own data, init, batches); exponents get intervals over seeds."
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (bf16)."),
     sizes: str | None = typer.Option(
         None, "--sizes", help="Model ladder: comma-separated LAYERSxWIDTH or LAYERSxWIDTHhHEADS, e.g. 1x16h2,2x48h4."
@@ -57,6 +60,7 @@ def synthetic(
     config = with_overrides(
         get_preset(preset),
         seed=seed,
+        seeds=seeds,
         sizes=sizes,
         steps=steps,
         batch_size=batch_size,
@@ -76,6 +80,9 @@ def synthetic(
 
         err_console.print(f"[yellow]note:[/] nothing to resume in {out}; starting a fresh run there")
     result = run_experiment(config, out, device=device, resume=resume, progress=not quiet, threads=threads, jobs=jobs)
+    from hotmess.synthetic.measure import seed_means
+    from hotmess.synthetic.report import findings
+
     cols = [
         "model",
         "n_params",
@@ -85,12 +92,12 @@ def synthetic(
         "incoherence_start",
         "incoherence_final",
     ]
-    typer.echo(result.summary[[c for c in cols if c in result.summary]].to_string(index=False))
-    for name in ("bias", "variance", "heldout_loss"):
-        if name in result.fits:
-            f = result.fits[name]
-            ci = f" (CI {f.ci.low:.2f} to {f.ci.high:.2f})" if f.ci else ""
-            typer.echo(f"{name} ∝ N^-{f.exponent:.3f}{ci}")
+    table = seed_means(result.summary, ["model"]) if config.n_seeds > 1 else result.summary
+    if config.n_seeds > 1:
+        typer.echo(f"means over {config.n_seeds} training seeds (each seed: summary.csv)")
+    typer.echo(table[[c for c in cols if c in table]].to_string(index=False))
+    for line in findings(result.summary, result.fits, result.scaling, result.metrics):
+        typer.echo(f"- {line}")
     typer.echo(f"done in {result.wall_s:.1f} s; report: {result.report}")
 
 

@@ -15,7 +15,7 @@ import torch
 
 from hotmess.errors import ConfigError
 from hotmess.synthetic.config import ExperimentConfig
-from hotmess.synthetic.measure import PowerLawFit
+from hotmess.synthetic.measure import PowerLawFit, SeedScaling
 
 __all__ = [
     "ProgressBars",
@@ -75,12 +75,13 @@ def check_out_dir(out_dir: Path, config: ExperimentConfig, resume: bool) -> None
     cfg_path = out_dir / "config.json"
     if resume and cfg_path.exists():
         try:
-            saved = json.loads(cfg_path.read_text())["config"]
-        except (ValueError, KeyError, TypeError):  # truncated or foreign config.json
+            # through the dataclass: a run written before a field existed has that field's default
+            saved = ExperimentConfig.from_dict(json.loads(cfg_path.read_text())["config"]).to_dict()
+        except (ValueError, KeyError, TypeError, AttributeError):  # truncated or foreign config.json
             raise ConfigError(
                 f"{cfg_path} is not the config of a hotmess synthetic run", hint="choose a fresh --out"
             ) from None
-        if saved != json.loads(json.dumps(config.to_dict())):
+        if json.loads(json.dumps(saved)) != json.loads(json.dumps(config.to_dict())):
             raise ConfigError(
                 f"{out_dir} holds a run with a different config",
                 hint="resume with the same preset and overrides, or choose a fresh --out",
@@ -131,12 +132,28 @@ def save_rollout(path: Path, pts: np.ndarray, config: ExperimentConfig, wall_s: 
 
 
 def write_tables(
-    out: Path, summary: pd.DataFrame, metrics: pd.DataFrame, losses: pd.DataFrame, fits: dict[str, PowerLawFit]
+    out: Path,
+    summary: pd.DataFrame,
+    metrics: pd.DataFrame,
+    losses: pd.DataFrame,
+    fits: dict[str, PowerLawFit],
+    scaling: SeedScaling | None = None,
 ) -> None:
     summary.to_csv(out / "summary.csv", index=False)
     metrics.to_parquet(out / "rollout_metrics.parquet", index=False)
     metrics.to_csv(out / "rollout_metrics.csv", index=False)
     losses.to_csv(out / "losses.csv", index=False)
-    fit_rows = [f.to_dict() for f in fits.values()]
-    pd.DataFrame(fit_rows).to_csv(out / "fits.csv", index=False)
-    (out / "fits.json").write_text(json.dumps(fit_rows, indent=2) + "\n")
+    if scaling is None:
+        frame = pd.DataFrame([f.to_dict() for f in fits.values()]).assign(kind="raw")
+    else:
+        loss = [f.to_dict() | {"kind": "raw"} for q, f in fits.items() if q == "heldout_loss"]
+        frame = pd.concat([scaling.fits_frame(), pd.DataFrame(loss)], ignore_index=True)
+        scaling.per_seed.to_csv(out / "seed_fits.csv", index=False)
+    frame.to_csv(out / "fits.csv", index=False)
+    doc: dict[str, Any] = {"fits": frame.to_dict(orient="records")}
+    if scaling is not None:
+        doc["differences"] = [d.to_dict() for d in scaling.differences.values()]
+        doc["floor"] = scaling.floor
+        doc["floor_share"] = scaling.floor_share
+        doc["per_seed"] = scaling.per_seed.to_dict(orient="records")
+    (out / "fits.json").write_text(json.dumps(doc, indent=2, default=float) + "\n")

@@ -198,8 +198,13 @@ class ExperimentConfig:
     """Rollout settings."""
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     """Decomposition and fit settings."""
+    n_seeds: int = 1
+    """Training seeds per size: each trains on its own data, initial weights and batches (the same problem and
+    evaluation starts); exponents get intervals over seeds."""
 
     def __post_init__(self) -> None:
+        if self.n_seeds < 1:
+            raise ValueError(f"n_seeds: expected >= 1, got {self.n_seeds}")
         if not self.sizes:
             raise ValueError("sizes: expected at least one model size")
         if self.measure.final_window > self.rollout.n_steps + 1:
@@ -230,4 +235,5 @@ class ExperimentConfig:
             train=TrainConfig(**d.get("train", {})),
             rollout=RolloutConfig(**d.get("rollout", {})),
             measure=MeasureConfig(**d.get("measure", {})),
+            n_seeds=int(d.get("n_seeds", 1)),
         )

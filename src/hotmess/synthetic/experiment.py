@@ -4,12 +4,17 @@ Everything is written under one explicit output directory::
 
     config.json            resolved config, seeds, device, versions
     problem.json           A, b, η and the offset direction of the starts
-    checkpoints/<size>.pt  model + optimizer + batch-generator state + log + config (and <size>.json)
-    rollouts/<name>.npz    last ``final_window`` steps of every rollout and a few full trajectories
-    losses.csv             held-out / train loss log of every size
-    rollout_metrics.parquet, rollout_metrics.csv   bias, variance, error, incoherence per step and model
-    summary.csv            one row per model (and the reference optimizer): final values, loss, timings
-    fits.json, fits.csv    power laws of final bias / variance / error and of held-out loss vs size
+    checkpoints/<run>.pt   model + optimizer + batch-generator state + log + config (and <run>.json);
+                           <run> is the size (training seed 0) or <size>-seed<k>
+    rollouts/<run>.npz     last ``final_window`` steps of every rollout and a few full trajectories
+    losses.csv             held-out / train loss log of every size and training seed
+    rollout_metrics.parquet, rollout_metrics.csv   bias, variance, error, incoherence per step, model and
+                           training seed, and each one's excess over the optimizer at the same step
+    summary.csv            one row per model and training seed (and the optimizer): final values, loss, timings
+    fits.json, fits.csv    power laws vs size of the final bias / variance / error (raw and in excess of the
+                           optimizer's) and of held-out loss, with intervals over seeds × starts and each fit's
+                           own residual interval; α_bias − α_variance and the evidence for its sign
+    seed_fits.csv          every training seed's own exponents
     plots/*.png, report.html
 
 ``resume=True`` reuses finished checkpoints and rollouts and continues unfinished training.
@@ -45,12 +50,21 @@ from hotmess.synthetic._runs import (
 )
 from hotmess.synthetic.config import ExperimentConfig, ModelSize
 from hotmess.synthetic.data import PairData, build_data
-from hotmess.synthetic.measure import PowerLawFit, final_values, fit_power_law, scaling_fits, step_metrics
+from hotmess.synthetic.measure import (
+    QUANTITIES,
+    PowerLawFit,
+    SeedScaling,
+    final_values,
+    fit_power_law,
+    seed_means,
+    seed_scaling,
+    step_metrics,
+)
 from hotmess.synthetic.problem import Quadratic, make_problem, optimizer_rollout, sample_starts
 from hotmess.synthetic.rollout import rollout_model
 from hotmess.synthetic.train import train_model
 
-__all__ = ["REFERENCE", "ExperimentResult", "derive_seed", "resolve_device", "run_experiment"]
+__all__ = ["REFERENCE", "ExperimentResult", "derive_seed", "resolve_device", "run_experiment", "run_name"]
 
 REFERENCE = "optimizer"
 """Model name of the ground-truth optimizer in every table."""
@@ -66,6 +80,17 @@ def derive_seed(seed: int, *keys: str) -> int:
     """
     key = tuple(zlib.crc32(k.encode()) for k in keys)
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
+def run_name(size: ModelSize, train_seed: int) -> str:
+    """File name of one trained model: the size for training seed 0 (as before seeds existed), else
+    ``<size>-seed<k>``."""
+    return size.name if train_seed == 0 else f"{size.name}-seed{train_seed}"
+
+
+def _stream(config: ExperimentConfig, train_seed: int, *keys: str) -> int:
+    """The seed of a per-training-seed stream; training seed 0 keeps the streams of a one-seed run."""
+    return derive_seed(config.seed, *keys) if train_seed == 0 else derive_seed(config.seed, *keys, f"seed{train_seed}")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -96,7 +121,10 @@ class ExperimentResult:
     losses: pd.DataFrame = field(repr=False)
     """Training log of every size."""
     fits: dict[str, PowerLawFit] = field(repr=False)
-    """Power laws vs parameter count: ``bias``, ``variance``, ``error``, ``heldout_loss`` (empty with < 2 sizes)."""
+    """Power laws vs parameter count: ``bias``, ``variance``, ``error`` (of the seed means), ``heldout_loss``
+    (empty with < 2 sizes)."""
+    scaling: SeedScaling | None = field(repr=False)
+    """The fits over training seeds, raw and in excess of the optimizer's floor (None with < 2 sizes)."""
     wall_s: float
     """Total wall time of this call."""
     report: Path
@@ -167,60 +195,72 @@ def _run(
     (out / "config.json").write_text(json.dumps(run_info, indent=2) + "\n")
     problem = make_problem(config.problem, rng=derive_seed(config.seed, "problem"))
     (out / "problem.json").write_text(json.dumps(problem.to_dict(), indent=2) + "\n")
-    data = build_data(
-        problem,
-        config.problem,
-        config.data,
-        seed=derive_seed(config.seed, "data"),
-        device=dev,
-        loss_on_x=config.train.loss_on_x,
-    )
+    datas: dict[int, PairData] = {}
+    data_lock = threading.Lock()
+
+    def data_of(train_seed: int) -> PairData:
+        with data_lock:
+            if train_seed not in datas:
+                datas[train_seed] = build_data(
+                    problem,
+                    config.problem,
+                    config.data,
+                    seed=_stream(config, train_seed, "data"),
+                    device=dev,
+                    loss_on_x=config.train.loss_on_x,
+                )
+            return datas[train_seed]
+
     starts = sample_starts(
         problem, config.problem, config.rollout.n_starts, rng=derive_seed(config.seed, "eval-starts")
     )
-    rows, metric_frames, loss_frames, finals, n_params = [], [], [], [], []
+    rows, metric_frames, loss_frames = [], [], []
     bars = ProgressBars(progress)
-    n_jobs = resolve_jobs(jobs, dev, len(config.sizes))
+    runs = [(k, s) for k in range(config.n_seeds) for s in config.sizes]
+    n_jobs = resolve_jobs(jobs, dev, len(runs))
     with bars.running():
         ref = _reference(problem, starts, config, out)
         metric_frames.append(step_metrics(ref, problem, model=REFERENCE))
         rows.append(_summary_row(REFERENCE, float("nan"), ref, problem, config))
         ticks = {
-            s.name: (
-                bars.task(f"train   {s.name}", config.train.steps),
-                bars.task(f"rollout {s.name}", rollout_ticks(config)),
+            run_name(s, k): (
+                bars.task(f"train   {run_name(s, k)}", config.train.steps),
+                bars.task(f"rollout {run_name(s, k)}", rollout_ticks(config)),
             )
-            for s in config.sizes
+            for k, s in runs
         }
         stop = threading.Event()
 
-        def one(size: ModelSize) -> _SizeResult:
-            return _one_size(size, data, starts, problem, config, out, run_info, resume, ticks[size.name], stop)
+        def one(run: tuple[int, ModelSize]) -> _SizeResult:
+            k, size = run
+            return _one_size(
+                size, k, data_of(k), starts, problem, config, out, run_info, resume, ticks[run_name(size, k)], stop
+            )
 
         results: dict[str, _SizeResult] = {}
         try:
             if n_jobs == 1:
-                results = {s.name: one(s) for s in config.sizes}
+                results = {run_name(s, k): one((k, s)) for k, s in runs}
             else:  # models are independent: train them side by side, the most expensive first
-                order = sorted(config.sizes, key=lambda s: s.n_layer * s.n_embd**2, reverse=True)
+                order = sorted(runs, key=lambda r: (r[1].n_layer * r[1].n_embd ** 2, -r[0]), reverse=True)
                 with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hotmess-train") as pool:
-                    futures = {s.name: pool.submit(one, s) for s in order}
+                    futures = {run_name(s, k): pool.submit(one, (k, s)) for k, s in order}
                     results = {name: f.result() for name, f in futures.items()}
         except BaseException:
             stop.set()  # let the other workers stop at their next step (they checkpoint as usual)
             raise
-        for size in config.sizes:
-            r = results[size.name]
+        for k, size in runs:
+            r = results[run_name(size, k)]
             loss_frames.append(r.losses)
             metric_frames.append(r.metrics)
             rows.append(r.row)
-            finals.append(r.final)
-            n_params.append(r.n_params)
     summary = pd.DataFrame(rows)
-    metrics = pd.concat(metric_frames, ignore_index=True)
+    metrics = _with_excess(pd.concat(metric_frames, ignore_index=True))
     losses = pd.concat(loss_frames, ignore_index=True) if loss_frames else pd.DataFrame()
-    fits = _fits(n_params, finals, summary, problem, config)
-    write_tables(out, summary, metrics, losses, fits)
+    finals = [[results[run_name(s, k)].final for s in config.sizes] for k in range(config.n_seeds)]
+    n_params = [results[run_name(s, 0)].n_params for s in config.sizes]
+    fits, scaling = _fits(n_params, finals, ref[:, :, -config.measure.final_window :], summary, problem, config)
+    write_tables(out, summary, metrics, losses, fits, scaling)
     from hotmess.synthetic.report import write_report
 
     report = write_report(
@@ -231,10 +271,12 @@ def _run(
         metrics=metrics,
         losses=losses,
         fits=fits,
+        scaling=scaling,
         problem=problem,
         wall_s=time.perf_counter() - t_start,
     )
-    return ExperimentResult(out, config, summary, metrics, losses, fits, time.perf_counter() - t_start, report)
+    wall = time.perf_counter() - t_start
+    return ExperimentResult(out, config, summary, metrics, losses, fits, scaling, wall, report)
 
 
 @dataclass(frozen=True)
@@ -252,6 +294,7 @@ class _CancelledError(Exception):
 
 def _one_size(
     size: ModelSize,
+    train_seed: int,
     data: PairData,
     starts: np.ndarray,
     problem: Quadratic,
@@ -262,8 +305,9 @@ def _one_size(
     ticks: tuple[Any, Any],
     stop: threading.Event,
 ) -> _SizeResult:
-    """Train (or resume) one size, roll it out and measure it."""
+    """Train (or resume) one size with one training seed, roll it out and measure it."""
     train_tick, rollout_tick = ticks
+    name = run_name(size, train_seed)
 
     def on_step(step: int) -> None:
         if stop.is_set():
@@ -274,16 +318,27 @@ def _one_size(
         size,
         data,
         config.train,
-        seed=derive_seed(config.seed, "train", size.name),
-        checkpoint=out / "checkpoints" / f"{size.name}.pt",
+        seed=_stream(config, train_seed, "train", size.name),
+        checkpoint=out / "checkpoints" / f"{name}.pt",
         resume=resume,
         run_config=run_info,
         on_step=on_step,
     )
     train_tick(config.train.steps)
-    pts, rollout_s = _model_rollout(model, data.tokenizer, starts, config, out, size.name, rollout_tick, resume)
+    pts, rollout_s = _model_rollout(
+        model,
+        data.tokenizer,
+        starts,
+        config,
+        out,
+        name,
+        _stream(config, train_seed, "rollout", size.name),
+        rollout_tick,
+        resume,
+    )
     row = _summary_row(size.name, tr.n_params, pts, problem, config)
     row.update(
+        train_seed=train_seed,
         heldout_loss=tr.final_heldout_loss,
         tokens_per_s=tr.tokens_per_s,
         train_wall_s=tr.wall_s,
@@ -294,8 +349,8 @@ def _one_size(
     )
     return _SizeResult(
         row=row,
-        losses=pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params),
-        metrics=step_metrics(pts, problem, model=size.name, n_params=tr.n_params),
+        losses=pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params, train_seed=train_seed),
+        metrics=step_metrics(pts, problem, model=size.name, n_params=tr.n_params).assign(train_seed=train_seed),
         final=pts[:, :, -config.measure.final_window :],
         n_params=tr.n_params,
     )
@@ -314,6 +369,7 @@ def _model_rollout(
     config: ExperimentConfig,
     out: Path,
     name: str,
+    seed: int,
     tick: Any,
     resume: bool,
 ) -> tuple[np.ndarray, float]:
@@ -339,7 +395,7 @@ def _model_rollout(
         rc.n_steps,
         temperature=rc.temperature,
         rollouts_per_start=rc.rollouts_per_start,
-        seed=derive_seed(config.seed, "rollout", name),
+        seed=seed,
         batch_size=rc.batch_size,
         on_step=on_step,
     )
@@ -359,23 +415,39 @@ def _summary_row(
     return row
 
 
+def _with_excess(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each row's bias, variance, error and incoherence minus the optimizer's at the same step (``*_excess``)."""
+    ref = metrics[metrics["model"] == REFERENCE].set_index("step")
+    out = metrics.copy()
+    for q in (*QUANTITIES, "incoherence"):
+        out[f"{q}_excess"] = out[q].to_numpy() - ref[q].reindex(out["step"]).to_numpy()
+    return out
+
+
 def _fits(
-    n_params: list[int], finals: list[np.ndarray], summary: pd.DataFrame, problem: Quadratic, config: ExperimentConfig
-) -> dict[str, PowerLawFit]:
+    n_params: list[int],
+    finals: list[list[np.ndarray]],
+    reference: np.ndarray,
+    summary: pd.DataFrame,
+    problem: Quadratic,
+    config: ExperimentConfig,
+) -> tuple[dict[str, PowerLawFit], SeedScaling | None]:
     if len(set(n_params)) < 2:
-        return {}
+        return {}, None
     try:
-        fits = scaling_fits(
+        scaling = seed_scaling(
             n_params,
             finals,
+            reference,
             problem,
             n_boot=config.measure.n_boot,
             level=config.measure.ci_level,
             rng=derive_seed(config.seed, "bootstrap"),
         )
-        models = summary[summary["model"] != REFERENCE]
+        fits = dict(scaling.raw)
+        models = seed_means(summary[summary["model"] != REFERENCE], ["model"])
         fits["heldout_loss"] = fit_power_law(models["n_params"], models["heldout_loss"], quantity="heldout_loss")
     except ValueError as exc:  # e.g. a zero final variance: no power law to fit
         warnings.warn(f"scaling fits skipped: {exc}", RuntimeWarning, stacklevel=2)
-        return {}
-    return fits
+        return {}, None
+    return fits, scaling

@@ -30,6 +30,7 @@ __all__ = [
     "fit_power_law",
     "resampled_final_values",
     "scaling_fits",
+    "seed_means",
     "seed_scaling",
     "step_metrics",
 ]
@@ -114,6 +115,16 @@ class PowerLawFit:
     """Bootstrap interval of α (None when not bootstrapped)."""
     n_points: int
     """Sizes in the fit."""
+
+    def power(self, digits: int = 2) -> str:
+        """``N^−α`` as text, the sign shown where the value rises with size: ``N^−0.64``, ``N^+0.30``.
+
+        Examples
+        --------
+        >>> PowerLawFit("bias", 0.5, 1.0, 1.0, None, 3).power(), PowerLawFit("bias", -0.25, 1.0, 1.0, None, 3).power()
+        ('N^−0.50', 'N^+0.25')
+        """
+        return f"N^−{self.exponent:.{digits}f}" if self.exponent >= 0 else f"N^+{-self.exponent:.{digits}f}"
 
     def predict(self, n: ArrayLike) -> NDArray[np.float64]:
         """The fitted y at sizes ``n``."""
@@ -227,57 +238,15 @@ def scaling_fits(
     rng: np.random.Generator | int | None = None,
     batch_size: int = 256,
 ) -> dict[str, PowerLawFit]:
-    """Power laws of final bias, variance and error against parameter count, with bootstrap CIs.
+    """Power laws of final bias, variance and error against parameter count, for one training seed.
 
-    Parameters
-    ----------
-    n_params
-        Parameter count of each size ``(S,)``.
-    final_points
-        Per size, the last ``W`` steps of its rollouts ``(K, R, W, d)`` (same starts for every size).
-    problem
-        Supplies b and A.
-    n_boot
-        Bootstrap resamples of the K starts, shared by all sizes (a paired bootstrap: the sizes were
-        rolled out from the same starts).
-    level
-        Confidence level of the percentile intervals.
-    rng
-        Seed or generator of the resamples.
-    batch_size
-        Resamples processed at once (bounds memory to ``batch_size × K`` counts).
-
-    Returns
-    -------
-    dict ``{"bias": fit, "variance": fit, "error": fit}``; each ``ci`` is the percentile interval of the
-    exponents refitted on every resample (resamples with a non-positive value are dropped).
+    ``final_points`` holds, per size, the last ``W`` steps of its rollouts ``(K, R, W, d)`` (same starts for
+    every size). The ``ci`` of each fit comes from a paired bootstrap of the K starts (see
+    :func:`seed_scaling`, of which this is the one-seed case without the optimizer's floor).
     """
-    pts = [_points(p) for p in final_points]
-    if len(pts) != len(n_params) or len({p.shape for p in pts}) != 1:
-        raise ValueError("final_points: expected one (K, R, W, d) array per size, all of the same shape")
-    finals = [final_values(p, problem) for p in pts]
-    names = ("bias", "variance", "error")
-    fits = {q: fit_power_law(n_params, [f[q] for f in finals], quantity=q) for q in names}
-    gen = np.random.default_rng(rng)
-    K = pts[0].shape[0]
-    log_n = np.log(np.asarray(n_params, dtype=np.float64))
-    boot = {q: np.empty((n_boot, len(pts))) for q in names}
-    for s in range(0, n_boot, batch_size):
-        w = resample_weights(K, min(batch_size, n_boot - s), gen)  # (B, K)
-        for j, p in enumerate(pts):
-            vals = resampled_final_values(p, problem, w)
-            for q in names:
-                boot[q][s : s + w.shape[0], j] = vals[q]
-    alpha = (1.0 - level) / 2.0
-    out = {}
-    for q in names:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            exps = -_slopes(log_n, np.log(boot[q]))
-        exps = exps[np.isfinite(exps)]
-        lo, hi = np.quantile(exps, [alpha, 1 - alpha]) if exps.size else (np.nan, np.nan)
-        f = fits[q]
-        out[q] = PowerLawFit(q, f.exponent, f.prefactor, f.r2, Interval(float(lo), float(hi), level), f.n_points)
-    return out
+    return seed_scaling(
+        n_params, [final_points], None, problem, n_boot=n_boot, level=level, rng=rng, batch_size=batch_size
+    ).raw
 
 
 QUANTITIES = ("bias", "variance", "error")
@@ -305,10 +274,11 @@ class SlopeDifference:
 
     @property
     def supported(self) -> bool:
-        """The claim "bias falls faster than variance" holds: ≥ 2 seeds, the interval above 0, every seed and
-        every leave-one-size-out fit agreeing."""
+        """The claim "bias falls faster than variance" holds: ≥ 2 seeds, ≥ 3 sizes, the interval above 0, every
+        seed and every leave-one-size-out fit agreeing."""
         return (
             self.n_seeds >= 2
+            and self.n_sizes >= 3
             and self.ci is not None
             and self.ci.low > 0
             and self.seeds_positive == self.n_seeds
@@ -400,7 +370,7 @@ def _exponents(log_n: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np
 def seed_scaling(
     n_params: Sequence[float],
     finals: Sequence[Sequence[ArrayLike]],
-    reference: ArrayLike,
+    reference: ArrayLike | None,
     problem: Quadratic,
     *,
     n_boot: int = 1000,
@@ -418,7 +388,8 @@ def seed_scaling(
         ``finals[k][s]``: the last ``W`` steps ``(K, R, W, d)`` of size ``s`` trained with seed ``k``; every
         model is rolled out from the same K starts.
     reference
-        The optimizer's last ``W`` steps from the same starts, ``(K, 1, W, d)``: the floor.
+        The optimizer's last ``W`` steps from the same starts, ``(K, 1, W, d)``: the floor (None: no excess
+        fits).
     problem
         Supplies b and A.
     n_boot, level, rng, batch_size
@@ -437,14 +408,19 @@ def seed_scaling(
     n = np.asarray(n_params, dtype=np.float64)
     S, n_seeds = n.size, len(finals)
     if n_seeds < 1 or any(len(f) != S for f in finals) or len(set(n.tolist())) < 2:
-        raise ValueError("finals: expected one list of per-size points for each seed, and at least two sizes")
+        raise ValueError(
+            "finals: expected one list of per-size points for each seed (one (K, R, W, d) array per size, all of "
+            "the same shape), and at least two sizes"
+        )
     pts = [[_points(p) for p in seed] for seed in finals]
-    ref = _points(reference)
-    if len({p.shape[0] for seed in pts for p in seed} | {ref.shape[0]}) != 1:
+    if len({p.shape for seed in pts for p in seed}) != 1:
+        raise ValueError("finals: expected one (K, R, W, d) array per size, all of the same shape")
+    ref = pts[0][0][:, :1] if reference is None else _points(reference)  # stands in for the floor, then unused
+    if ref.shape[0] != pts[0][0].shape[0]:
         raise ValueError("finals, reference: every model and the optimizer must share the same starts")
     log_n = np.log(n)
     vals = {q: np.array([[final_values(p, problem)[q] for p in seed] for seed in pts]) for q in QUANTITIES}
-    floor = final_values(ref, problem)
+    floor = final_values(ref, problem) if reference is not None else dict.fromkeys(QUANTITIES, 0.0)
     mean = {q: vals[q].mean(axis=0) for q in QUANTITIES}  # (S,)
     excess_mean = {q: mean[q] - floor[q] for q in QUANTITIES}
 
@@ -480,7 +456,8 @@ def seed_scaling(
     excess: dict[str, PowerLawFit] = {}
     fit_ci: dict[str, Interval] = {}
     boot_exp: dict[tuple[str, str], NDArray[np.float64]] = {}
-    for kind, source, target in (("raw", mean, raw), ("excess", excess_mean, excess)):
+    kinds = ("raw", "excess") if reference is not None else ("raw",)
+    for kind, source, target in (("raw", mean, raw), ("excess", excess_mean, excess))[: len(kinds)]:
         for q in QUANTITIES:
             boot_exp[(kind, q)] = _exponents(log_n, boot[(kind, q)])
             if np.all(source[q] > 0):
@@ -492,7 +469,7 @@ def seed_scaling(
 
     rows, points = [], []
     for k in range(n_seeds):
-        for kind in ("raw", "excess"):
+        for kind in kinds:
             for q in QUANTITIES:
                 y = vals[q][k] - (floor[q] if kind == "excess" else 0.0)
                 e = float(_exponents(log_n, y))
@@ -507,13 +484,13 @@ def seed_scaling(
     per_seed = pd.DataFrame(rows, columns=["seed", "kind", "quantity", "exponent", "r2"])
 
     differences = {}
-    for kind, source in (("raw", mean), ("excess", excess_mean)):
+    for kind, source in (("raw", mean), ("excess", excess_mean))[: len(kinds)]:
         d_boot = boot_exp[(kind, "bias")] - boot_exp[(kind, "variance")]
         value = float(_exponents(log_n, source["bias"]) - _exponents(log_n, source["variance"]))
         mine = per_seed[per_seed["kind"] == kind].pivot(index="seed", columns="quantity", values="exponent")
         d_seed = (mine["bias"] - mine["variance"]).dropna()
         loo = 0
-        for j in range(S):
+        for j in range(S if S >= 3 else 0):  # with two sizes no size can be left out
             keep = np.arange(S) != j
             d = _exponents(log_n[keep], source["bias"][keep]) - _exponents(log_n[keep], source["variance"][keep])
             loo += int(bool(d > 0))
@@ -522,4 +499,20 @@ def seed_scaling(
         )
     smallest = {q: float(mean[q].min()) for q in QUANTITIES}
     share = {q: (floor[q] / smallest[q] if smallest[q] > 0 else float("inf")) for q in QUANTITIES}
+    if reference is None:
+        share = {}
     return SeedScaling(raw, excess, fit_ci, per_seed, pd.DataFrame(points), floor, share, differences)
+
+
+def seed_means(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean over training seeds of every numeric column, per ``keys``; incoherence columns are recomputed as
+    the ratio of the mean variance to the mean error (a ratio of means, like every incoherence in hotmess)."""
+    numeric = [
+        c for c in frame.columns if c not in keys and c != "train_seed" and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    out = frame.groupby(keys, sort=False, dropna=False)[numeric].mean().reset_index()
+    for suffix in ("", "_start", "_final"):
+        v, e, i = f"variance{suffix}", f"error{suffix}", f"incoherence{suffix}"
+        if {v, e, i} <= set(out.columns):
+            out[i] = np.where(out[e] > 0, out[v] / out[e].where(out[e] > 0, 1.0), np.nan)
+    return out

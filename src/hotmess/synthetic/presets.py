@@ -23,7 +23,7 @@ from hotmess.synthetic.config import (
     TrainConfig,
 )
 
-__all__ = ["PAPER_LADDER", "PRESETS", "get_preset", "parse_sizes", "with_overrides"]
+__all__ = ["CPU_LADDER", "PAPER_LADDER", "PRESETS", "get_preset", "parse_sizes", "with_overrides"]
 
 PAPER_LADDER: tuple[ModelSize, ...] = (
     ModelSize(2, 42, 3),
@@ -35,12 +35,21 @@ PAPER_LADDER: tuple[ModelSize, ...] = (
 )
 """The paper-scale ladder, ~46K to ~4.9M parameters, growing in depth and width."""
 
+CPU_LADDER: tuple[ModelSize, ...] = (
+    ModelSize(1, 8, 2),
+    ModelSize(1, 16, 2),
+    ModelSize(2, 32, 2),
+    ModelSize(2, 48, 4),
+    ModelSize(3, 64, 4),
+)
+"""The CPU ladder, ~1.1K to ~152K parameters: cpu-small trains the first four, cpu-medium all five."""
+
 PRESETS: dict[str, ExperimentConfig] = {
     "cpu-small": ExperimentConfig(
         preset="cpu-small",
         problem=ProblemConfig(dim=2, condition_number=10.0, step_size=0.02, start_radius=1.0, start_spread=0.25),
         data=DataConfig(n_trajectories=1024, trajectory_steps=128, heldout_fraction=0.1, precision=2),
-        sizes=(ModelSize(1, 16, 2), ModelSize(2, 32, 2), ModelSize(2, 48, 4), ModelSize(3, 64, 4)),
+        sizes=CPU_LADDER[:4],
         train=TrainConfig(
             steps=1500,
             batch_size=128,
@@ -53,6 +62,26 @@ PRESETS: dict[str, ExperimentConfig] = {
         ),
         rollout=RolloutConfig(n_starts=256, n_steps=128),
         measure=MeasureConfig(final_window=16, n_boot=500, n_saved_trajectories=16),
+        n_seeds=3,
+    ),
+    "cpu-medium": ExperimentConfig(
+        preset="cpu-medium",
+        problem=ProblemConfig(dim=2, condition_number=10.0, step_size=0.02, start_radius=1.0, start_spread=0.25),
+        data=DataConfig(n_trajectories=1024, trajectory_steps=128, heldout_fraction=0.1, precision=2),
+        sizes=CPU_LADDER,
+        train=TrainConfig(
+            steps=1500,
+            batch_size=128,
+            max_lr=3e-3,
+            warmup_steps=100,
+            weight_decay=0.1,
+            eval_every=250,
+            eval_pairs=4096,
+            checkpoint_every=500,
+        ),
+        rollout=RolloutConfig(n_starts=256, n_steps=128),
+        measure=MeasureConfig(final_window=16, n_boot=1000, n_saved_trajectories=16),
+        n_seeds=5,
     ),
     "gpu-medium": ExperimentConfig(
         preset="gpu-medium",
@@ -127,7 +156,7 @@ def parse_sizes(spec: str) -> tuple[ModelSize, ...]:
 def with_overrides(config: ExperimentConfig, **overrides: Any) -> ExperimentConfig:
     """Apply CLI-style overrides (``None`` = keep) and re-validate; bad values raise :class:`ConfigError`.
 
-    Recognised keys: ``seed, sizes, steps, batch_size, max_lr, n_trajectories, trajectory_steps,
+    Recognised keys: ``seed, seeds, sizes, steps, batch_size, max_lr, n_trajectories, trajectory_steps,
     precision, n_starts, rollout_steps, temperature, rollouts_per_start, start_distribution, n_boot``.
 
     Examples
@@ -149,7 +178,7 @@ def with_overrides(config: ExperimentConfig, **overrides: Any) -> ExperimentConf
         "problem": {"start_distribution": "start_distribution"},
         "measure": {"n_boot": "n_boot"},
     }
-    known = {"seed", "sizes"} | {k for g in groups.values() for k in g}
+    known = {"seed", "seeds", "sizes"} | {k for g in groups.values() for k in g}
     unknown = set(o) - known
     if unknown:
         raise ConfigError(f"unknown override(s) {sorted(unknown)}", hint=f"use one of {sorted(known)}")
@@ -161,6 +190,8 @@ def with_overrides(config: ExperimentConfig, **overrides: Any) -> ExperimentConf
                 changes[group] = dataclasses.replace(getattr(config, group), **sub)
         if "seed" in o:
             changes["seed"] = int(o["seed"])
+        if "seeds" in o:
+            changes["n_seeds"] = int(o["seeds"])
         if "sizes" in o:
             changes["sizes"] = parse_sizes(o["sizes"]) if isinstance(o["sizes"], str) else tuple(o["sizes"])
         measure = changes.get("measure", config.measure)

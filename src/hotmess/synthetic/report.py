@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from hotmess.synthetic.config import ExperimentConfig
-from hotmess.synthetic.measure import PowerLawFit
+from hotmess.synthetic.measure import PowerLawFit, SeedScaling, seed_means
 from hotmess.synthetic.plots import (
     figure_png,
     plot_bias_variance_scaling,
     plot_losses,
     plot_rollout_curves,
+    plot_rollout_excess,
     plot_trajectories,
 )
 from hotmess.synthetic.problem import Quadratic
@@ -33,39 +34,111 @@ _REF = "optimizer"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:0.85em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;
 text-align:right}th{background:#f3f3f3}img{max-width:100%}pre{background:#f7f7f7;padding:1em;overflow:auto;
-font-size:0.8em}.note{color:#555;font-size:0.9em}"""
+font-size:0.8em}.note{color:#555;font-size:0.9em}.wide{overflow-x:auto}"""
 
 
-def findings(summary: pd.DataFrame, fits: Mapping[str, PowerLawFit]) -> list[str]:
-    """Plain-language statements of the three trends SPEC §4 asks to reproduce (computed, not asserted)."""
+def findings(
+    summary: pd.DataFrame,
+    fits: Mapping[str, PowerLawFit],
+    scaling: SeedScaling | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> list[str]:
+    """Plain-language statements of the trends SPEC §4 asks about, each computed from this run's numbers and
+    intervals, with a verdict ("supported" / "not supported by this run") where the run can decide."""
     out = []
-    models = summary[summary["model"] != _REF].sort_values("n_params")
+    runs = summary[summary["model"] != _REF]
+    runs = runs if "train_seed" in runs.columns else runs.assign(train_seed=0)
+    n_seeds = int(runs["train_seed"].nunique()) if len(runs) else 0
+    models = seed_means(runs, ["model"]).sort_values("n_params")
     if len(models) >= 2:
         loss = models["heldout_loss"].to_numpy()
-        falls = bool(np.all(np.diff(loss) < 0))
+        monotone = [
+            bool(np.all(np.diff(g.sort_values("n_params")["heldout_loss"].to_numpy()) < 0))
+            for _, g in runs.groupby("train_seed")
+        ]
         txt = (
-            f"Held-out loss goes from {loss[0]:.4g} (smallest) to {loss[-1]:.4g} (largest); it "
-            f"{'falls monotonically' if falls else 'does not fall monotonically'} with size."
+            f"Held-out loss (mean over {n_seeds} training seed{'s' if n_seeds != 1 else ''}) goes from "
+            f"{loss[0]:.4g} (smallest) to {loss[-1]:.4g} (largest); it falls monotonically with size in "
+            f"{sum(monotone)} of {len(monotone)} seed{'s' if len(monotone) != 1 else ''}."
         )
         if "heldout_loss" in fits:
             f = fits["heldout_loss"]
-            txt += f" Power-law fit: loss ∝ N^−{f.exponent:.3f} (R² = {f.r2:.2f})."
+            txt += f" Power-law fit: loss ∝ {f.power(3)} (R² = {f.r2:.2f})."
         out.append(txt)
-    if "bias" in fits and "variance" in fits:
+    if scaling is not None:
+        for kind in ("excess", "raw"):
+            d = scaling.differences.get(kind)
+            src = scaling.excess if kind == "excess" else scaling.raw
+            if d is None or "bias" not in src or "variance" not in src:
+                if kind == "excess":
+                    out.append(
+                        "In excess of the optimizer: not every size ends above the optimizer's own bias and "
+                        "variance, so no excess power law is fitted; the claim is not supported by this run."
+                    )
+                continue
+            b, v = src["bias"], src["variance"]
+            what = "in excess of the optimizer's floor" if kind == "excess" else "raw (floor included)"
+            verdict = "supported" if d.supported else "not supported by this run"
+            why = []
+            if d.n_seeds < 2:
+                why.append("one training seed cannot show seed-to-seed variation (rerun with --seeds 3 or more)")
+            if d.ci is not None and d.ci.low <= 0:
+                why.append("its interval includes 0")
+            if d.seeds_positive < d.n_seeds:
+                why.append(f"only {d.seeds_positive} of {d.n_seeds} seeds agree")
+            if d.n_sizes < 3:
+                why.append("two sizes cannot show whether the trend holds across the ladder")
+            elif d.leave_one_out_positive < d.n_sizes:
+                why.append(
+                    f"dropping one size flips the sign in {d.n_sizes - d.leave_one_out_positive} of {d.n_sizes} cases"
+                )
+            ci = f" [{d.ci.low:.2f}, {d.ci.high:.2f}]" if d.ci else ""
+            txt = (
+                f"Bias vs variance, {what}: bias ∝ {b.power(2)} {_ci(b)}, variance ∝ {v.power(2)} "
+                f"{_ci(v)}; α_bias − α_variance = {d.value:.2f}{ci}. Bias falls faster than variance in "
+                f'{d.seeds_positive} of {d.n_seeds} seeds. Claim "bias falls faster with size": {verdict}'
+                + (f" ({'; '.join(why)})." if why and not d.supported else ".")
+            )
+            fb, fv = scaling.fit_ci.get(f"{kind}/bias"), scaling.fit_ci.get(f"{kind}/variance")
+            if fb is not None and fv is not None:
+                txt += (
+                    f" Each fit's own residual interval ({d.n_sizes} sizes): bias {fb.low:.2f} to {fb.high:.2f}, "
+                    f"variance {fv.low:.2f} to {fv.high:.2f}."
+                )
+            if kind == "raw":
+                flagged = [q for q in ("bias", "variance") if scaling.flagged(q)]
+                if flagged:
+                    txt += (
+                        " Flagged: the optimizer's own final "
+                        + " and ".join(
+                            f"{q} is {100 * scaling.floor_share[q]:.0f}% of the smallest model value" for q in flagged
+                        )
+                        + (
+                            ", so a pure power law of the raw values is biased toward 0 there; the excess fit above "
+                            "answers the paper's question."
+                        )
+                    )
+            out.append(txt)
+    elif "bias" in fits and "variance" in fits:
         b, v = fits["bias"], fits["variance"]
-        rel = "faster" if b.exponent > v.exponent else "slower"
-        out.append(
-            f"Final bias ∝ N^−{b.exponent:.2f} {_ci(b)}, final variance ∝ N^−{v.exponent:.2f} {_ci(v)}: "
-            f"bias falls {rel} with size than variance (paper: about 2.2 vs 0.9)."
-        )
+        out.append(f"Final bias ∝ {b.power(2)} {_ci(b)}, final variance ∝ {v.power(2)} {_ci(v)}.")
     if len(models):
-        rises = models["incoherence_final"] > models["incoherence_start"]
-        out.append(
-            f"Incoherence rises from step 0 to the final window for {int(rises.sum())} of {len(models)} "
-            f"model(s) (step 0: {models['incoherence_start'].iloc[0]:.3f}; final: "
-            + ", ".join(f"{m} {x:.3f}" for m, x in zip(models["model"], models["incoherence_final"], strict=True))
-            + ")."
-        )
+        ref = summary[summary["model"] == _REF]
+        txt = ""
+        if len(ref):
+            r0, r1 = float(ref["incoherence_start"].iloc[0]), float(ref["incoherence_final"].iloc[0])
+            txt = f"The optimizer itself goes from incoherence {r0:.3f} at step 0 to {r1:.3f} in the final window"
+            txt += " — so a rise along the rollout is not by itself something the models add. "
+            diff = models["incoherence_final"].to_numpy() - r1
+            txt += (
+                "Final incoherence, model − optimizer: "
+                + ", ".join(f"{m} {x:+.3f}" for m, x in zip(models["model"], diff, strict=True))
+                + "."
+            )
+        else:
+            rises = models["incoherence_final"] > models["incoherence_start"]
+            txt = f"Incoherence rises from step 0 to the final window for {int(rises.sum())} of {len(models)} model(s)."
+        out.append(txt)
     return out
 
 
@@ -90,11 +163,11 @@ def _table(df: pd.DataFrame, digits: int = 4) -> str:
                     txt = f"{x:.{digits}g}"
             cells.append(f"<td>{html.escape(txt)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
 
 def _trajectories(out: Path, summary: pd.DataFrame) -> dict[str, np.ndarray]:
-    models = summary[summary["model"] != _REF].sort_values("n_params")["model"].tolist()
+    models = list(dict.fromkeys(summary[summary["model"] != _REF].sort_values("n_params")["model"].tolist()))
     names = [*dict.fromkeys([*models[:1], *models[-1:]]), _REF]
     trajs = {}
     for name in names:
@@ -116,12 +189,17 @@ def write_report(
     fits: Mapping[str, PowerLawFit],
     problem: Quadratic,
     wall_s: float,
+    scaling: SeedScaling | None = None,
 ) -> Path:
     """Write ``plots/*.png`` and ``report.html`` under ``out``; return the report's path."""
     figures = {
         "synthetic_losses": ("Held-out loss", plot_losses(losses, summary, fits)),
         "synthetic_rollout": ("Bias, variance and incoherence along the rollout", plot_rollout_curves(metrics)),
-        "synthetic_scaling": ("Final bias and variance vs size", plot_bias_variance_scaling(summary, fits)),
+        "synthetic_rollout_excess": (
+            "What the models add: model − optimizer along the rollout",
+            plot_rollout_excess(metrics),
+        ),
+        "synthetic_scaling": ("Final bias and variance vs size", plot_bias_variance_scaling(summary, fits, scaling)),
     }
     trajs = _trajectories(out, summary)
     if trajs:
@@ -137,7 +215,7 @@ def write_report(
         f"A-norm; incoherence = variance / error. Run time {html.escape(f'{wall_s:.1f}')} s on "
         f"{html.escape(str(run_info.get('device', '?')))}.</p>",
         "<h2>Findings</h2><ul>",
-        *(f"<li>{html.escape(s)}</li>" for s in findings(summary, fits)),
+        *(f"<li>{html.escape(s)}</li>" for s in findings(summary, fits, scaling, metrics)),
         "</ul>",
     ]
     for key, (title, fig) in figures.items():
@@ -149,7 +227,22 @@ def write_report(
             f"src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"
         )
     parts.append("<h2>Models</h2>" + _table(summary))
-    if fits:
+    if scaling is not None:
+        parts.append(
+            "<h2>Power-law fits (y ∝ N^−exponent)</h2><p class='note'>raw: the seed-mean final values; excess: "
+            "minus the optimizer's own. ci: ± t(seeds − 1) × the seeds × starts bootstrap SE; fit_ci: each fit's "
+            "own residual t interval; floor_flag: the optimizer's value is ≥ 10% of the smallest model value.</p>"
+            + _table(scaling.fits_frame())
+            + "<h3>α_bias − α_variance</h3>"
+            + _table(pd.DataFrame([d.to_dict() for d in scaling.differences.values()]))
+            + "<h3>Each training seed's exponents</h3>"
+            + _table(
+                scaling.per_seed.pivot_table(
+                    index=["seed", "kind"], columns="quantity", values="exponent"
+                ).reset_index()
+            )
+        )
+    elif fits:
         parts.append(
             "<h2>Power-law fits (y ∝ N^−exponent)</h2>" + _table(pd.DataFrame([f.to_dict() for f in fits.values()]))
         )
