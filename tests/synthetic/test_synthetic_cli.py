@@ -15,6 +15,8 @@ from hotmess.cli import main as cli_main
 from hotmess.cli import synthetic
 
 TINY = [
+    "--seeds",
+    "1",  # cpu-small trains 3; later "--seeds" options win (click keeps the last)
     "--steps",
     "30",
     "--sizes",

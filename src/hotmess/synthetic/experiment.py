@@ -255,6 +255,7 @@ def _run(
             metric_frames.append(r.metrics)
             rows.append(r.row)
     summary = pd.DataFrame(rows)
+    summary.insert(1, "train_seed", summary.pop("train_seed").astype("Int64"))  # next to the model (none: optimizer)
     metrics = _with_excess(pd.concat(metric_frames, ignore_index=True))
     losses = pd.concat(loss_frames, ignore_index=True) if loss_frames else pd.DataFrame()
     finals = [[results[run_name(s, k)].final for s in config.sizes] for k in range(config.n_seeds)]
@@ -350,7 +351,9 @@ def _one_size(
     return _SizeResult(
         row=row,
         losses=pd.DataFrame(tr.log).assign(model=size.name, n_params=tr.n_params, train_seed=train_seed),
-        metrics=step_metrics(pts, problem, model=size.name, n_params=tr.n_params).assign(train_seed=train_seed),
+        metrics=step_metrics(pts, problem, model=size.name, n_params=tr.n_params).assign(
+            train_seed=pd.array([train_seed] * (pts.shape[2]), dtype="Int64")
+        ),
         final=pts[:, :, -config.measure.final_window :],
         n_params=tr.n_params,
     )
