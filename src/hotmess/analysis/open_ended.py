@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hotmess._extras import install_hint
+from hotmess.analysis._constants import LENGTH_COLUMNS
 from hotmess.analysis.fits import PowerLawFit
 from hotmess.analysis.fits import fit_power_law as _fit_power_law
 from hotmess.data._columns import is_none_or_nan
@@ -46,9 +47,6 @@ __all__ = [
 
 UNIT = ["model", "budget", "task", "question_id"]
 """Columns that identify one question of one model under one budget."""
-
-LENGTH_COLUMNS = ("output_tokens", "reasoning_tokens", "actions")
-"""Length axes a question can be sorted by (the mean over its samples)."""
 
 Outcome = Literal["embedding", "tests"]
 

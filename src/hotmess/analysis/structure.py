@@ -9,10 +9,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_MARKERS", "backtracking_markers", "invalid_rates", "marker_table"]
+from hotmess.analysis._constants import DEFAULT_MARKERS
 
-DEFAULT_MARKERS: tuple[str, ...] = ("wait", "hmm", "actually", "alternatively")
-"""Words that mark backtracking or second thoughts in a reasoning trace (matched as whole words, any case)."""
+__all__ = ["DEFAULT_MARKERS", "backtracking_markers", "invalid_rates", "marker_table"]
 
 _WORD = re.compile(r"\w+")
 

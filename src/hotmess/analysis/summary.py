@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hotmess.analysis._constants import GROUP_COLUMNS
 from hotmess.analysis._questions import KINDS, check_hard, require_scored, resolve_estimator
 from hotmess.data.frames import to_arrays
 from hotmess.data.io import collapse_duplicate_samples, normalize_samples
@@ -28,8 +30,8 @@ from hotmess.metrics import (
 
 __all__ = ["GROUP_COLUMNS", "QUESTION_UNIT", "TableSummary", "summarize_samples"]
 
-GROUP_COLUMNS = ("model", "task", "budget")
-"""Columns results can be grouped by."""
+_FEW = re.compile(r"some questions have only (\d+) samples")
+"""The start of :class:`hotmess.metrics.FewSamplesWarning`'s message."""
 
 QUESTION_UNIT = ["model", "budget", "task", "question_id"]
 """A question answered by one model under one budget is one unit of the decomposition."""
@@ -51,6 +53,17 @@ class TableSummary:
     kinds: list[tuple[str, Summary]] = field(default_factory=list)
     rows_by_kind: dict[str, int] = field(default_factory=dict)
     """Scored rows per decomposition kind, plus ``"not scored"`` for rows no decomposition applies to."""
+
+    def __post_init__(self) -> None:
+        # one few-samples note, with the smallest count, however many groups raised it with their own count
+        few = [(i, int(m.group(1))) for i, w in enumerate(self.warnings) if (m := _FEW.match(w))]
+        if len(few) > 1:
+            first, smallest = few[0][0], min(n for _, n in few)
+            merged = _FEW.sub(f"some questions have only {smallest} samples", self.warnings[first], count=1)
+            drop = {i for i, _ in few}
+            self.warnings[:] = [
+                merged if i == first else w for i, w in enumerate(self.warnings) if i == first or i not in drop
+            ]
 
     @property
     def mixed(self) -> bool:

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hotmess._extras import install_hint
-from hotmess.analysis._questions import ESTIMATORS
-from hotmess.analysis.guardrails import guardrails
-from hotmess.analysis.scale import summarize_stats
-from hotmess.analysis.summary import GROUP_COLUMNS, TableSummary, summarize_samples
+from hotmess.analysis._constants import GROUP_COLUMNS
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data._paths import guard_output
-from hotmess.data.engines import EngineStats
-from hotmess.data.sources import read_many
 from hotmess.errors import ConfigError, DuplicateSamplesWarning
-from hotmess.metrics import DEFAULT_DELTA, METRICS
+from hotmess.metrics._constants import DEFAULT_DELTA
+from hotmess.metrics.estimators import ESTIMATORS, METRICS
+
+if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `hotmess --help`
+    import pandas as pd
+
+    from hotmess.analysis.summary import TableSummary
+    from hotmess.data.engines import EngineStats
 
 __all__ = ["register"]
 
@@ -138,6 +141,10 @@ def analyze(
         )
     if engine == "auto":
         engine = "duckdb" if any(p.is_dir() or any(ch in str(p) for ch in "*?[") for p in paths) else "memory"
+    from hotmess.analysis.guardrails import guardrails
+    from hotmess.analysis.scale import summarize_stats
+    from hotmess.analysis.summary import summarize_samples
+
     opts = {"by": groups, "estimator": estimator, "n_boot": n_boot, "level": level, "ci_method": ci_method, "rng": seed}
     df = None
     with warnings.catch_warnings(record=True) as caught:  # a note below, not a Python warning
@@ -186,6 +193,13 @@ def analyze(
         err_console.print("[dim]0/1 bias and variance are reported as absolute numbers (no incoherence ratio).[/]")
     if out is not None:
         err_console.print(f"results written to {out}")
+
+
+def read_many(paths: Sequence[str | Path], *, run_id: str | None = None) -> pd.DataFrame:
+    """:func:`hotmess.data.sources.read_many`, imported on the first call (pandas is slow to import)."""
+    from hotmess.data.sources import read_many as read
+
+    return read(paths, run_id=run_id)
 
 
 def _engine_stats(engine: str, paths: list[Any], delta: float, spark_master: str | None) -> EngineStats:

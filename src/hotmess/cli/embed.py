@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from hotmess.analysis.open_ended import (
-    LENGTH_COLUMNS,
-    LengthAnalysis,
-    embedding_variance_by_question,
-    length_analysis,
-    plot_length_analysis,
-)
+from hotmess.analysis._constants import LENGTH_COLUMNS
 from hotmess.cli._common import console, err_console, fmt, write_results
 from hotmess.data._paths import guard_output, prepare_output
-from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError, InputError
+
+if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `hotmess embed --help`
+    from hotmess.analysis.open_ended import LengthAnalysis
 
 __all__ = ["embed", "register"]
 
@@ -57,6 +53,8 @@ def embed(
             )
     if store.suffix.lower() not in (".sqlite", ".db", ".sqlite3"):
         raise InputError(f"{store} is not a run store", hint="pass the .sqlite store that `hotmess import` wrote")
+    from hotmess.analysis.open_ended import embedding_variance_by_question, length_analysis, plot_length_analysis
+    from hotmess.data.store import RunStore
     from hotmess.models.embedders import embed_samples, make_embedder, open_ended_mask, save_embeddings
 
     with RunStore(store, create=False) as st:

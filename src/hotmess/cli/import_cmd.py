@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from hotmess.analysis.open_ended import summarize_test_vectors, test_vectors_by_question
-from hotmess.analysis.summary import summarize_samples
 from hotmess.cli._common import console, err_console, fmt
-from hotmess.data.store import RunStore
 from hotmess.errors import ConfigError
-from hotmess.importers import ImportReport, import_inspect, import_lm_eval
-from hotmess.importers.lm_eval import hf_token_counter
+
+if TYPE_CHECKING:  # the importers (numpy, pandas) load when an import runs, not for `hotmess import --help`
+    from hotmess.importers import ImportReport
 
 __all__ = ["import_app", "register", "summarize_import"]
 
@@ -41,6 +40,10 @@ def summarize_import(
 
     Returns the summaries and the notes (warnings) raised while computing them.
     """
+    from hotmess.analysis.open_ended import summarize_test_vectors, test_vectors_by_question
+    from hotmess.analysis.summary import summarize_samples
+    from hotmess.data.store import RunStore
+
     kinds = {(log.model, log.task): log.kind for log in report.logs}
     with RunStore(store, create=False) as st:
         df = st.samples()
@@ -162,6 +165,8 @@ def inspect_cmd(
         raise ConfigError(f"unknown reader {reader!r}", hint="use auto, inspect or builtin")
     if limit_hits not in ("baseline", "logged"):
         raise ConfigError(f"unknown --limit-hits {limit_hits!r}", hint="use baseline or logged")
+    from hotmess.importers import import_inspect
+
     report = import_inspect(
         logs,
         store,
@@ -195,6 +200,8 @@ def lm_eval_cmd(
 ) -> None:
     """Import lm-evaluation-harness sample logs: every element of resps is a sample."""
     _check_n_boot(n_boot)
+    from hotmess.importers import import_lm_eval
+
     counter = hf_token_counter(tokenizer, gguf_file=gguf_file) if tokenizer is not None else None
     report = import_lm_eval(
         files,
@@ -207,6 +214,13 @@ def lm_eval_cmd(
         token_counter=counter,
     )
     _finish(report, store, n_boot, as_json)
+
+
+def hf_token_counter(path: str | Path, *, gguf_file: str | None = None) -> Callable[[str], int]:
+    """:func:`hotmess.importers.lm_eval.hf_token_counter`, imported on the first call (numpy is slow to import)."""
+    from hotmess.importers.lm_eval import hf_token_counter as counter
+
+    return counter(path, gguf_file=gguf_file)
 
 
 def register(app: typer.Typer) -> None:

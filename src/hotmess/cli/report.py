@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hotmess.analysis import DEFAULT_MARKERS
+from hotmess.analysis._constants import DEFAULT_MARKERS
 from hotmess.cli._common import console
 from hotmess.data._paths import guard_output
 from hotmess.errors import ConfigError
-from hotmess.report import Report, ReportOptions, build_report, load_inputs, write_html, write_tables
+
+if TYPE_CHECKING:  # the report's libraries load when it is built, not for `hotmess --help`
+    from hotmess.report import Report, ReportOptions
 
 __all__ = ["make_report", "register"]
 
@@ -50,6 +53,7 @@ def make_report(
     or a samples file is never written over (an earlier report is).
     """
     from hotmess.analysis import read_survey
+    from hotmess.report import build_report, load_inputs, write_html, write_tables
 
     if fmt not in _FORMATS:
         raise ConfigError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(_FORMATS)}")
@@ -136,6 +140,8 @@ def report(
     bad = [g for g in groups_by or () if g not in ("model", "budget", "task")]
     if bad:
         raise ConfigError(f"cannot group by {', '.join(bad)}", hint="choose among model, budget, task")
+    from hotmess.report import ReportOptions
+
     options = ReportOptions(
         metric=metric,
         axis=axis,

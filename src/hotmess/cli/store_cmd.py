@@ -7,9 +7,7 @@ from pathlib import Path
 import typer
 
 from hotmess.cli._common import err_console
-from hotmess.data import STORE_SUFFIXES, read_samples, write_samples
 from hotmess.data._paths import guard_output
-from hotmess.data.export import export_store, sidecar_paths
 
 __all__ = ["register"]
 
@@ -24,6 +22,9 @@ def convert(
     DEST is never SRC (however named). A .sqlite DEST that exists is merged into; a samples-file DEST that
     exists is replaced, unless it is a run store under another name.
     """
+    from hotmess.data import STORE_SUFFIXES, read_samples, write_samples  # pandas: not for `hotmess --help`
+    from hotmess.data.export import export_store, sidecar_paths
+
     is_store = dest.suffix.lower() in STORE_SUFFIXES
     example = f"{src.stem}-converted{dest.suffix or '.parquet'}"
     guard_output(dest, inputs=[src], what="converted samples", kind="store" if is_store else "samples", example=example)

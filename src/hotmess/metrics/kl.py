@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hotmess.metrics._constants import DEFAULT_DELTA
 from hotmess.metrics._types import Decomposition
 from hotmess.metrics._validate import (
     answer_counts,
@@ -18,9 +19,6 @@ from hotmess.metrics._validate import (
 )
 
 __all__ = ["DEFAULT_DELTA", "hard_kl_decomposition", "kl_decomposition"]
-
-DEFAULT_DELTA = 1e-12
-"""Default Laplace smoothing δ of the KL decomposition (SPEC §1)."""
 
 
 def _prepare(
