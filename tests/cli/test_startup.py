@@ -22,6 +22,7 @@ HELP = [
     ["--help"],
     ["--version"],
     ["analyze", "--help"],
+    ["compare", "--help"],
     ["report", "--help"],
     ["convert", "--help"],
     ["import", "--help"],

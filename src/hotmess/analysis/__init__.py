@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hotmess.analysis._questions import KINDS, LeftOutWarning, sample_kinds
     from hotmess.analysis.budgets import budget_effects, budget_order
     from hotmess.analysis.changes import CHANGE_KINDS, answer_changes
+    from hotmess.analysis.compare import CompareResult, compare_groups
     from hotmess.analysis.difficulty import incoherence_by_difficulty
     from hotmess.analysis.ensembles import EnsembleAnalysis, ensemble_analysis, ensemble_probs
     from hotmess.analysis.fits import PowerLawFit, fit_power_law, param_counts, parse_param_count
@@ -43,6 +44,7 @@ __all__ = [
     "KINDS",
     "QUESTION_UNIT",
     "SURVEY_COLUMNS",
+    "CompareResult",
     "EnsembleAnalysis",
     "Guardrail",
     "LeftOutWarning",
@@ -56,6 +58,7 @@ __all__ = [
     "budget_effects",
     "budget_order",
     "check_exact_lengths",
+    "compare_groups",
     "design_answers",
     "design_probs",
     "difficulty_from_questions",
@@ -89,6 +92,8 @@ _LAZY: dict[str, str] = {
     "budget_order": "budgets",
     "CHANGE_KINDS": "changes",
     "answer_changes": "changes",
+    "CompareResult": "compare",
+    "compare_groups": "compare",
     "incoherence_by_difficulty": "difficulty",
     "EnsembleAnalysis": "ensembles",
     "ensemble_analysis": "ensembles",

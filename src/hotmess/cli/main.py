@@ -40,6 +40,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "demo",
     "run",
     "analyze",
+    "compare",
     "report",
     "store_cmd",
     "import_cmd",

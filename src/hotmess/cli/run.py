@@ -38,8 +38,12 @@ def run(
         "generated:arithmetic", "--task", help="A task file (CSV/JSONL/Parquet) or generated:NAME."
     ),
     store: Path = typer.Option(..., "--store", "-s", help="Run store to write into (.sqlite); created if missing."),
-    contexts: int = typer.Option(10, "--contexts", help="Few-shot contexts per question."),
-    samples: int = typer.Option(3, "--samples", help="Samples per context."),
+    contexts: int = typer.Option(
+        10, "--contexts", help="Few-shot contexts per question (with --target-ci: the most a question can get)."
+    ),
+    samples: int | None = typer.Option(
+        None, "--samples", help="Samples per context [default: 3; with --target-ci: S of --first-round]."
+    ),
     k_shot: int = typer.Option(3, "--k-shot", help="Exemplars per context."),
     fmt: str | None = typer.Option(None, "--format", help="letter | prob | answer_tag (default: the task's)."),
     scoring: str = typer.Option("generate", "--scoring", help="generate | loglik (score options; local models)."),
@@ -79,6 +83,16 @@ def run(
         False, "--no-progress", help="No progress (a bar on a terminal, else a line every 30 s)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    target_ci: float | None = typer.Option(
+        None,
+        "--target-ci",
+        help="Adaptive sampling: add contexts round by round where the uncertainty is, until the 95% interval "
+        "of the dataset incoherence has at most this half-width (see docs/sampling.md).",
+    ),
+    first_round: str = typer.Option(
+        "2x2", "--first-round", help="Adaptive: the first round, CxS (contexts × samples per context) per question."
+    ),
+    max_rounds: int | None = typer.Option(None, "--max-rounds", help="Adaptive: stop after N rounds."),
 ) -> None:
     """Sample MODEL on TASK: contexts × samples per question, every sample stored exactly once."""
     opts = _options(option)
@@ -102,6 +116,17 @@ def run(
         opts["api_key_env"] = api_key_env
     from hotmess.sampling import Budget, RunConfig  # the runner and its providers: imported when a run starts
     from hotmess.sampling.api import execute
+
+    first_contexts = 2
+    if target_ci is not None:
+        first_contexts, per_context = _first_round(first_round)
+        if samples is not None and per_context is not None and samples != per_context:
+            raise ConfigError(
+                f"--samples {samples} and --first-round {first_round} disagree on the samples per context",
+                hint="give the samples per context once (--first-round CxS, or --first-round C with --samples S)",
+            )
+        samples = samples or per_context or 2
+    samples = 3 if samples is None else samples
 
     config = RunConfig(
         model=model,
@@ -127,6 +152,9 @@ def run(
         shard=_shard(shard),
         model_options=opts,
         task_options=_options(task_option),
+        target_ci=target_ci,
+        first_contexts=first_contexts,
+        max_rounds=max_rounds,
     )
     if max_cost is not None and price is None:
         raise ConfigError("--max-cost needs --price-per-mtok", hint="give the price per million output tokens")
@@ -145,6 +173,15 @@ def run(
         )
         if stats.retries:
             console.print("retried: " + ", ".join(f"{k} {v}" for k, v in stats.retries.items()))
+        if stats.rounds:
+            last = stats.rounds[-1]
+            console.print(
+                f"adaptive: {len(stats.rounds)} round(s), {last['samples']} samples · incoherence "
+                f"{last['incoherence']:.4f} [{last['low']:.4f}, {last['high']:.4f}] ±{last['half_width']:.4f}",
+                highlight=False,
+            )
+    if stats.stop_reason and not stats.stopped:
+        err_console.print(f"stop: {escape(stats.stop_reason)}", highlight=False)
     for note in stats.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}")
     if stats.error_rows:
@@ -159,6 +196,15 @@ def run(
         console.print(f"next: hotmess analyze {store}")
     if not stats.complete:
         raise typer.Exit(4 if stats.error_rows else 0)
+
+
+def _first_round(text: str) -> tuple[int, int | None]:
+    """``"2x2"`` → ``(2, 2)``; ``"3"`` → ``(3, None)``."""
+    t = text.strip().lower().replace("×", "x")
+    parts = t.split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        return int(parts[0]), (int(parts[1]) if len(parts) == 2 else None)
+    raise ConfigError(f"--first-round {text!r} is not CxS", hint="contexts × samples per context, e.g. 2x2")
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:

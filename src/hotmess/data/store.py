@@ -36,11 +36,16 @@ from hotmess.data._paths import prepare_output
 from hotmess.data.schema import CHOICE_COLUMNS, COLUMNS, KEY_COLUMNS, LIST_COLUMNS, Sample
 from hotmess.errors import StoreError
 
-__all__ = ["ADDED_COLUMNS", "SCHEMA_VERSION", "RunStore", "run_protocols"]
+__all__ = ["ADDED_COLUMNS", "ROUND_COLUMN", "SCHEMA_VERSION", "RunStore", "run_protocols"]
 
 SCHEMA_VERSION = 2
 #: Schema version -> the ``samples`` columns it added (an older store lacks them until it is upgraded).
 ADDED_COLUMNS: dict[int, tuple[str, ...]] = {2: ("length_source", "finish_reason", "kind")}
+#: An optional ``samples`` column, not part of the sample schema: the round of an adaptive run
+#: (:mod:`hotmess.sampling.adaptive`) that drew the sample. Added by the first write that gives a round, without
+#: changing the schema version (a store without it, or an older hotmess, reads the samples as before);
+#: :meth:`RunStore.sample_rounds` reads it.
+ROUND_COLUMN = "round"
 #: How long opening or writing a store waits for another process that holds it.
 _BUSY_SECONDS = 30.0
 
@@ -342,14 +347,17 @@ class RunStore:
         self.close()
 
     # -- samples --------------------------------------------------------------------------------------------
-    def write(self, samples: Iterable[Sample | Mapping[str, Any]]) -> int:
+    def write(self, samples: Iterable[Sample | Mapping[str, Any]], *, sample_round: int | None = None) -> int:
         """Write a batch of samples in one transaction; returns how many were new or replaced error rows.
 
         A stored good sample is never replaced. A stored error row is replaced by a good sample (counted) or
-        updated by a later failure (message and ``created_at``; not counted: no new sample).
+        updated by a later failure (message and ``created_at``; not counted: no new sample). ``sample_round`` (an
+        adaptive run's round) is recorded in the optional :data:`ROUND_COLUMN` of the rows written.
         """
         if self._absent:
             self._upgrade_for_writing()
+        if sample_round is not None:
+            self._ensure_round_column()
         now = time.time()
         rows = []
         for s in samples:
@@ -374,6 +382,14 @@ class RunStore:
                 before = self._conn.total_changes
                 self._conn.executemany(self._insert, rows)
                 n_new = self._conn.total_changes - before
+                if (
+                    sample_round is not None
+                ):  # rows just inserted (or replacing error rows) and error rows of this batch
+                    keys = " AND ".join(f"{c}=?" for c in KEY_COLUMNS)
+                    self._conn.executemany(
+                        f'UPDATE samples SET "{ROUND_COLUMN}"=? WHERE {keys} AND "{ROUND_COLUMN}" IS NULL',
+                        [(int(sample_round), *(r[i] for i in _KEY_INDEX)) for r in rows],
+                    )
                 failed = [r for r in rows if r[_ERROR] is not None]
                 if failed:
                     self._conn.executemany(
@@ -394,6 +410,41 @@ class RunStore:
                 f"{', '.join(sorted(self._absent))}) and upgrading it failed: {exc}",
                 hint="make the file writable (reading it needs no upgrade), or write into a new run store",
             ) from None
+
+    def _ensure_round_column(self) -> None:
+        """Add the optional :data:`ROUND_COLUMN` to ``samples`` if missing (one write transaction)."""
+        if ROUND_COLUMN in _columns(self._conn, "samples"):
+            return
+
+        def step() -> None:
+            self._conn.execute("BEGIN IMMEDIATE")
+            if ROUND_COLUMN not in _columns(self._conn, "samples"):  # another process may have added it
+                self._conn.execute(f'ALTER TABLE samples ADD COLUMN "{ROUND_COLUMN}" INTEGER')
+            self._conn.execute("COMMIT")
+
+        try:
+            self._while_locked(step)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"cannot record sampling rounds in the run store at {self.path}: {exc}",
+                hint="make the file writable, or write into a new run store",
+            ) from None
+
+    def sample_rounds(self, run_id: str | None = None) -> pd.DataFrame:
+        """The round of each stored sample (adaptive runs): the key columns and ``round`` (null: not recorded).
+
+        A store without the optional column (no adaptive run wrote into it) gives null rounds.
+        """
+        have = ROUND_COLUMN in _columns(self._conn, "samples")
+        col = f'"{ROUND_COLUMN}"' if have else "NULL"
+        sql = f"SELECT {', '.join(KEY_COLUMNS)}, {col} AS round FROM samples"
+        args: tuple[Any, ...] = ()
+        if run_id is not None:
+            sql += " WHERE run_id = ?"
+            args = (run_id,)
+        df = pd.read_sql_query(sql + f" ORDER BY {', '.join(KEY_COLUMNS)}", self._conn, params=args)
+        df["round"] = df["round"].astype("Int64")
+        return df
 
     @property
     def schema_version(self) -> int:

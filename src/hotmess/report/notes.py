@@ -72,6 +72,17 @@ METHODS: dict[str, str] = {
         "such as 'Wait', 'Hmm', 'Actually', 'Alternatively' in each raw output, used as an alternative length "
         "axis."
     ),
+    "compare": (
+        "Each group is compared with the baseline on the questions both answered (matched on task and question, and "
+        "on model or budget where those are not the groups); questions only one of them answered are left out, "
+        "with a note. Differences are group − baseline: incoherence as Σ variance / Σ error of each group on the "
+        "shared questions, bias, variance, error and accuracy as means. Intervals: the difference ± Student's t "
+        "quantile (n − 1 degrees of freedom, n shared questions) × its paired bootstrap standard error (the same "
+        "resampled questions for both groups); ratios the same way on the log scale. The p-value is the two-sided "
+        "t test of difference / bootstrap standard error, so it is below 1 − level exactly when the interval "
+        "excludes 0; with more than two groups it is Holm-corrected over the comparisons of each quantity, and a "
+        "difference is called detected when the corrected p is below 1 − level."
+    ),
     "survey": (
         "Raters rank entities by attributes (e.g. intelligence and coherence). Per entity and attribute: mean rank "
         "and its standard error over raters; Spearman correlation between attributes over the entities' mean "

@@ -30,7 +30,15 @@ _FLAGS = {
     "max_consecutive_failures": "--max-consecutive-failures",
     "seed": "--seed",
     "temperature": "--temperature",
+    "target_ci": "--target-ci",
+    "first_contexts": "--first-round",
+    "max_rounds": "--max-rounds",
 }
+
+
+#: Version of the adaptive allocation rule (:mod:`hotmess.sampling.adaptive`), part of an adaptive run's identity:
+#: bumped when the rule changes, so that a stored adaptive run is never resumed under another rule.
+ADAPTIVE_DESIGN_VERSION = 1
 
 
 def _name(field_name: str) -> str:
@@ -212,6 +220,17 @@ class RunConfig:
     task_options: dict[str, Any] = field(default_factory=dict)
     """Options passed to the task loader (e.g. ``n_per_level``, ``levels`` of a generated task; ``target`` of
     a Model-Written-Evals file)."""
+    target_ci: float | None = None
+    """Adaptive sampling (:mod:`hotmess.sampling.adaptive`): stop once the half-width of the dataset
+    incoherence's bootstrap interval is at most this. None: the fixed contexts × samples protocol. In an
+    adaptive run ``n_contexts`` is the most contexts a question can get and ``samples_per_context`` the samples
+    of every context."""
+    first_contexts: int = 2
+    """Adaptive runs: contexts of every question in the first round."""
+    max_rounds: int | None = None
+    """Adaptive runs: stop after this many rounds (None: no limit)."""
+    target_level: float = 0.95
+    """Adaptive runs: confidence level of the interval whose half-width is compared with ``target_ci``."""
 
     def __post_init__(self) -> None:
         for name in ("n_contexts", "samples_per_context"):
@@ -253,11 +272,41 @@ class RunConfig:
                 f"option {secret!r} looks like an API key or other credential, and options are saved with the run",
                 hint="put the key in an environment variable and pass its name: --api-key-env NAME",
             )
+        if self.target_ci is not None:
+            self._check_adaptive()
         if self.max_consecutive_failures < 0 or not self.max_failure_seconds >= 0:
             raise ConfigError(
                 f"{_name('max_consecutive_failures')} and max_failure_seconds must be ≥ 0",
                 hint="e.g. --max-consecutive-failures 20 (0 turns the circuit breaker off)",
             )
+
+    def _check_adaptive(self) -> None:
+        if not 0 < self.target_ci < math.inf:  # type: ignore[operator]
+            raise ConfigError(f"{_name('target_ci')} must be a positive number, got {self.target_ci}", hint="e.g. 0.02")
+        if not 1 <= self.first_contexts <= self.n_contexts:
+            raise ConfigError(
+                f"{_name('first_contexts')}: the first round's contexts ({self.first_contexts}) must be between 1 and "
+                f"{_name('n_contexts')} ({self.n_contexts}), the most contexts a question can get",
+                hint="e.g. --first-round 2x2 --contexts 15",
+            )
+        if self.first_contexts * self.samples_per_context < 2:
+            raise ConfigError("the first round needs at least 2 samples per question", hint="e.g. --first-round 2x2")
+        if self.max_rounds is not None and self.max_rounds < 1:
+            raise ConfigError(f"{_name('max_rounds')} must be ≥ 1, got {self.max_rounds}", hint="leave it out")
+        if not 0 < self.target_level < 1:
+            raise ConfigError(f"target_level must be in (0, 1), got {self.target_level}", hint="e.g. 0.95")
+        if len(self.budgets) != 1:
+            raise ConfigError(
+                "adaptive sampling (--target-ci) plans one budget at a time",
+                hint="run each --budget as its own adaptive run (the same --store is fine)",
+            )
+        if self.shard is not None:
+            raise ConfigError("adaptive sampling (--target-ci) cannot be sharded", hint="leave out --shard")
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether this is an adaptive run (``target_ci`` set)."""
+        return self.target_ci is not None
 
     @property
     def samples_per_question(self) -> int:
@@ -301,6 +350,10 @@ _NOT_IDENTITY = (
     "max_consecutive_failures",
     "max_failure_seconds",
     "shard",
+    "target_ci",
+    "max_rounds",
+    "target_level",
+    "first_contexts",
 )
 
 
@@ -323,4 +376,6 @@ def identity_of(config: dict[str, Any]) -> dict[str, Any]:
     if budgets is not None:  # Budget objects or their saved dicts
         d["budgets"] = [asdict(b) if isinstance(b, Budget) else dict(b) for b in budgets]
     d.setdefault("task_options", {})
+    if config.get("target_ci") is not None:  # an adaptive run: its allocation rule decides its samples
+        d["adaptive"] = {"design": ADAPTIVE_DESIGN_VERSION, "first_contexts": int(config.get("first_contexts") or 2)}
     return d

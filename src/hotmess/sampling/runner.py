@@ -89,10 +89,19 @@ class RunStats:
     """Samples that other workers sharing the run wrote while this one ran."""
     notes: list[str] = field(default_factory=list)
     """Things the user should know about this run (e.g. a resumed run now sampled from another endpoint)."""
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    """Adaptive runs: one entry per round (samples so far, incoherence, interval, half-width)."""
+    stop_reason: str | None = None
+    """Adaptive runs: why the run ended or stopped, in one line."""
+    finished: bool | None = None
+    """Adaptive runs: whether the run reached its end (the target, the top of the ladder or ``max_rounds``);
+    None for fixed runs, which are complete once every planned sample is stored."""
 
     @property
     def complete(self) -> bool:
         """Whether every planned sample is now stored without error."""
+        if self.finished is not None:
+            return self.finished
         done = self.stored if self.stored is not None else self.already_done + self.written
         return done >= self.planned
 
@@ -113,6 +122,7 @@ class RunStats:
             "by_others": self.by_others,
             "notes": list(self.notes),
             "complete": self.complete,
+            **({"rounds": list(self.rounds), "stop_reason": self.stop_reason} if self.finished is not None else {}),
         }
 
 
@@ -127,8 +137,9 @@ class _Unit:
 class _Writer:
     """Buffers samples and commits them in batches (one transaction per batch)."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunStore, sample_round: int | None = None) -> None:
         self.store = store
+        self.sample_round = sample_round
         self.buffer: list[Sample] = []
         self.last = time.monotonic()
 
@@ -139,7 +150,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self.buffer:
-            self.store.write(self.buffer)
+            self.store.write(self.buffer, sample_round=self.sample_round)
             self.buffer = []
         self.last = time.monotonic()
 
@@ -154,11 +165,15 @@ class _Run:
         run_id: str,
         retry_base: float,
         retry_cap: float,
+        plan: dict[str, tuple[int, int]] | None = None,
+        sample_round: int | None = None,
     ) -> None:
         self.provider, self.task, self.store, self.config = provider, task, store, config
         self.run_id = run_id
         self.fmt = config.fmt or task.default_format
-        self.writer = _Writer(store)
+        #: An adaptive round: ``{question_id: (first_context, end_context)}`` to sample (None: the whole run).
+        self.plan = plan
+        self.writer = _Writer(store, sample_round)
         self.stats = RunStats(run_id=run_id)
         self.retry_base, self.retry_cap = retry_base, retry_cap
         self.rng = random.Random(config.seed)
@@ -176,7 +191,14 @@ class _Run:
     # -- planning -------------------------------------------------------------------------------------------
     def questions(self) -> tuple[Question, ...]:
         qs = self.task.questions
-        return qs[: self.config.limit] if self.config.limit is not None else qs
+        qs = qs[: self.config.limit] if self.config.limit is not None else qs
+        return qs if self.plan is None else tuple(q for q in qs if q.id in self.plan)
+
+    def contexts(self, question_id: str) -> range:
+        """The contexts of a question to sample (an adaptive round's, or all of the run's)."""
+        if self.plan is None:
+            return range(self.config.n_contexts)
+        return range(*self.plan[question_id])
 
     def in_shard(self, question_id: str, context_id: int, budget: str) -> bool:
         """Whether a unit belongs to this process's ``--shard`` (always, without one)."""
@@ -190,7 +212,7 @@ class _Run:
         name = self.provider.name
         for budget in self.config.budgets:
             for q in self.questions():
-                for ctx in range(self.config.n_contexts):
+                for ctx in self.contexts(q.id):
                     if not self.in_shard(q.id, ctx, budget.label):
                         continue
                     missing = tuple(
@@ -209,15 +231,22 @@ class _Run:
             self.in_shard(q.id, ctx, b.label)
             for b in c.budgets
             for q in self.questions()
-            for ctx in range(c.n_contexts)
+            for ctx in self.contexts(q.id)
         )
         self.stats.planned = units * c.samples_per_context
         self.stats.already_done = self.count(self.done)
 
     def count(self, keys: set[tuple[Any, ...]]) -> int:
         """How many of the run's sample ``keys`` belong to this model, task and shard."""
-        name, task = self.provider.name, self.task.name
-        return sum(1 for k in keys if k[1] == name and k[2] == task and self.in_shard(k[3], k[4], k[6]))
+        name, task, plan = self.provider.name, self.task.name, self.plan
+        return sum(
+            1
+            for k in keys
+            if k[1] == name
+            and k[2] == task
+            and self.in_shard(k[3], k[4], k[6])
+            and (plan is None or (k[3] in plan and plan[k[3]][0] <= k[4] < plan[k[3]][1]))
+        )
 
     def key(self, unit: _Unit) -> UnitKey:
         return UnitKey(
@@ -500,7 +529,7 @@ class _Run:
             self.stats.elapsed = time.monotonic() - t0
             self.stats.stopped = self.stop_reason
             name, task = self.provider.name, self.task.name
-            if self.config.shard is None:
+            if self.config.shard is None and self.plan is None:
                 stored = self.store.count_samples(self.run_id, model=name, task=task)
             else:
                 stored = self.count(self.store.completed_keys(self.run_id))
@@ -603,6 +632,28 @@ def _transport_note(store: RunStore, run_id: str, config: RunConfig) -> str | No
     )
 
 
+def _open_run(provider: Provider, task: Task, store: RunStore, config: RunConfig) -> tuple[str, str | None]:
+    """Name the run (resuming a stored one), check the task, save the run and its questions: ``(run_id, note)``."""
+    run_id = _resume_id(store, config)
+    digest = task_digest(task)
+    _check_task(store, config, task, digest)
+    note = _transport_note(store, run_id, config)
+    saved = {**config.to_dict(), "run_id": run_id, "provider": provider.describe(), "task_digest": digest}
+    store.save_run(run_id, saved, status="running")
+    store.save_questions(
+        {
+            "task": task.name,
+            "question_id": q.id,
+            "text": q.text,
+            "options": q.options,
+            "correct": q.correct,
+            "metadata": dict(q.metadata),
+        }
+        for q in task.questions
+    )
+    return run_id, note
+
+
 async def sample_task(
     provider: Provider,
     task: Task,
@@ -654,23 +705,20 @@ async def sample_task(
     -------
     RunStats
     """
-    run_id = _resume_id(store, config)
-    digest = task_digest(task)
-    _check_task(store, config, task, digest)
-    note = _transport_note(store, run_id, config)
-    saved = {**config.to_dict(), "run_id": run_id, "provider": provider.describe(), "task_digest": digest}
-    store.save_run(run_id, saved, status="running")
-    store.save_questions(
-        {
-            "task": task.name,
-            "question_id": q.id,
-            "text": q.text,
-            "options": q.options,
-            "correct": q.correct,
-            "metadata": dict(q.metadata),
-        }
-        for q in task.questions
-    )
+    if config.adaptive:
+        from hotmess.sampling.adaptive_run import sample_adaptive
+
+        return await sample_adaptive(
+            provider,
+            task,
+            store,
+            config,
+            progress=progress,
+            retry_base=retry_base,
+            retry_cap=retry_cap,
+            progress_interval=progress_interval,
+        )
+    run_id, note = _open_run(provider, task, store, config)
     r = _Run(provider, task, store, config, run_id, retry_base, retry_cap)
     if note:
         r.stats.notes.append(note)
