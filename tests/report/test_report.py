@@ -20,6 +20,7 @@ from .conftest import INJECTION
 
 SECTIONS = [
     "overview",
+    "compare",
     "length",
     "overthinking",
     "budgets",
@@ -40,6 +41,7 @@ def test_every_section_is_shown(report: Report) -> None:
     assert set(by["scaling"].tables) == {"cells", "fits", "regression"}
     assert "backtracking_fits" in by["structure"].tables  # markers present → marker axis analysed
     assert all(len(s.figures) >= 1 for s in report.sections if s.key != "overview")
+    assert "comparisons" in by["compare"].tables and by["compare"].notes  # verdicts in words
     assert report.runs is not None and len(report.runs) == 1
     assert set(report.examples["kind"]) == {"correct", "wrong", "invalid"}
 
@@ -80,10 +82,11 @@ def test_one_model_one_budget_skips_with_reasons(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         rep = build_report(data, options=ReportOptions(n_boot=50, plots=False))
     skipped = {s.key: s.skipped for s in rep.sections if s.skipped}
-    assert set(skipped) == {"budgets", "scaling", "difficulty", "survey"}
+    assert set(skipped) == {"compare", "budgets", "scaling", "difficulty", "survey"}
     assert "one model" in skipped["scaling"] and "one budget" in skipped["budgets"]
+    assert "nothing to compare" in skipped["compare"]
     html = render_html(rep)
-    assert html.count("Skipped:") == 4 and "No runs table" in html
+    assert html.count("Skipped:") == 5 and "No runs table" in html
 
 
 def test_table_html_escapes_and_formats() -> None:
@@ -120,6 +123,7 @@ def test_names_from_data_are_escaped_and_never_parsed_as_tex() -> None:
         rep = build_report(df, options=ReportOptions(n_boot=20, reference_model=evil, markers=(evil, "wait")))
     skipped = {s.key for s in rep.sections if s.skipped}
     assert skipped == {
+        "compare",  # one model (tests/report/test_compare_report.py puts such names in the forest plot)
         "budgets",
         "scaling",
         "difficulty",

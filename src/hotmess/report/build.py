@@ -330,6 +330,20 @@ def build_report(
             ],
         )
 
+    def compare() -> Body:
+        from hotmess.report.compare import compare_body
+
+        by = next((c for c in ("model", "budget") if df[c].nunique() > 1), None)
+        if by is None:
+            raise InputError(
+                "one model and one budget: nothing to compare",
+                hint="sample several models or budgets on the same questions (or use hotmess compare --by)",
+            )
+        res = an.compare_groups(
+            df, by=by, metric=o.metric, estimator=o.estimator, delta=o.delta, n_boot=o.n_boot, level=o.level, rng=o.seed
+        )
+        return compare_body(res, plots=o.plots)
+
     def length(d: pd.DataFrame) -> Body:
         res = an.incoherence_vs_length(
             d,
@@ -471,6 +485,7 @@ def build_report(
         return {"ranks": res.ranks, "correlations": res.correlations}, {"survey": fig}, []
 
     sections.append(_section("overview", "Overview", overview))
+    sections.append(_section("compare", "Paired comparisons", compare))
     # One set of sections per decomposition kind: multiple-choice, open-ended and test-vector samples are never
     # pooled into one number or one figure.
     kinds = an.sample_kinds(df)

@@ -1,8 +1,9 @@
 """The comparison page of ``hotmess compare --report``: a forest plot of the paired differences and the verdicts.
 
-A comparison has its own page rather than a section of the full report: it is asked for with a grouping
-(``--by``), a baseline and a metric that the full report does not take, and it answers one question. The page
-uses the report's styles and renderers (:mod:`hotmess.report.html`), so it reads like the report.
+``hotmess compare --report`` writes a comparison on its own page, with the grouping (``--by``) and baseline
+asked for. The full report (``hotmess report``) has a "Paired comparisons" section with the same body: the
+models compared with the first one when there are several, else the budgets. The page uses the report's styles
+and renderers (:mod:`hotmess.report.html`), so it reads like the report.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hotmess.report.notes import INTRO, METHODS
 if TYPE_CHECKING:
     from hotmess.analysis.compare import CompareResult
 
-__all__ = ["compare_section", "plot_compare", "render_compare_html", "write_compare_html"]
+__all__ = ["compare_body", "compare_section", "plot_compare", "render_compare_html", "write_compare_html"]
 
 
 def _label(r: dict[str, Any], mixed: bool) -> str:
@@ -96,9 +97,11 @@ def _display(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return t[cols].rename(columns={"group": by})
 
 
-def compare_section(result: CompareResult, *, plots: bool = True) -> Section:
-    """The comparison as a report :class:`~hotmess.report.Section` (key ``compare``)."""
-    figures: dict[str, bytes] = {}
+def compare_body(
+    result: CompareResult, *, plots: bool = True
+) -> tuple[dict[str, pd.DataFrame], dict[str, bytes | None], list[str]]:
+    """Tables, the forest plot and the verdicts (then the notes) of a comparison, as a report section holds them."""
+    figures: dict[str, bytes | None] = {}
     if plots:
         from hotmess.report.plots import to_png
 
@@ -106,7 +109,14 @@ def compare_section(result: CompareResult, *, plots: bool = True) -> Section:
     groups = result.groups.rename(columns={"group": result.by})
     notes = [*result.verdicts(), *result.notes]
     tables = {"comparisons": _display(result.frame, result.by), "groups": groups}
-    return Section("compare", f"Comparing groups by {result.by}", METHODS["compare"], tables, figures, notes)
+    return tables, figures, notes
+
+
+def compare_section(result: CompareResult, *, plots: bool = True) -> Section:
+    """The comparison as a report :class:`~hotmess.report.Section` (key ``compare``)."""
+    tables, figures, notes = compare_body(result, plots=plots)
+    shown = {k: v for k, v in figures.items() if v is not None}
+    return Section("compare", f"Comparing groups by {result.by}", METHODS["compare"], tables, shown, notes)
 
 
 def _verdicts(result: CompareResult) -> str:
