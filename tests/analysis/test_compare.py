@@ -339,3 +339,19 @@ def test_pairing_matters() -> None:
         assert r["diff_low"] > 0 and r["p_value"] < 0.01, f"{q}: the paired difference should exclude 0"
         unpaired = np.hypot(r["group_high"] - r["group_low"], r["baseline_high"] - r["baseline_low"])
         assert r["diff_high"] - r["diff_low"] < 0.5 * unpaired
+
+
+def test_tasks_are_refused_they_share_no_questions() -> None:
+    import pandas as pd
+
+    from hotmess.analysis.compare import compare_groups
+    from hotmess.errors import InputError
+
+    rows = [
+        {"task": t, "question_id": f"q{i}", "answer": "AB"[(i + s) % 2], "correct": "A"}
+        for t in ("A", "B")
+        for i in range(12)
+        for s in range(4)
+    ]
+    with pytest.raises(InputError, match="cannot compare by task"):
+        compare_groups(pd.DataFrame(rows), by="task", n_boot=0)

@@ -104,6 +104,8 @@ def test_report_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
         (["--level", "1.5"], "--level must be in (0, 1)"),
         (["--by", "source"], "two or more sources"),
         (["--out", EXAMPLE], "results"),
+        (["--by", "task"], "cannot compare by 'task'"),  # q1 of one task is not q1 of another: nothing to pair
+        (["--metric", "hard-kl", "--estimator", "corrected"], "corrected estimator is defined for kl and brier"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[object], message: str) -> None:

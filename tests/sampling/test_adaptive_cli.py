@@ -64,10 +64,21 @@ def test_stops_on_the_target_records_rounds_and_analyze_works(
     assert main(["analyze", str(store), "--json", "--n-boot", "50", "--estimator", "corrected"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["overall"]["n_samples"] == n and summary["overall"]["n_questions"] == 12
+    assert any("sampled adaptively" in w for w in summary["warnings"])  # analyses say how the data were drawn
+    assert main(["analyze", str(store), "--json", "--n-boot", "0"]) == 0
+    plugin = json.loads(capsys.readouterr().out)
+    assert any("plug-in estimator is biased low" in w for w in plugin["warnings"])
+    # a fixed run of the same slots draws the same samples: analysed together they are counted once
+    assert main(_args(stub.url, store, "--samples", "2")) == 0  # 8 contexts × 2 samples, like the rounds
+    capsys.readouterr()
+    assert main(["analyze", str(store), "--json", "--n-boot", "0"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert both["overall"]["n_samples"] == 12 * 8 * 2  # every slot once, not the adaptive ones twice
     # rerunning the same command replays the rounds from the store and samples nothing
+    n_all = len(read_samples(store))
     assert main(_args(stub.url, store, "--target-ci", "0.2")) == 0
     assert "0 new samples" in capsys.readouterr().out
-    assert len(read_samples(store)) == n
+    assert len(read_samples(store)) == n_all
 
 
 def test_capped_invocations_resume_to_the_uninterrupted_store(
@@ -101,6 +112,10 @@ def test_bad_adaptive_options_are_one_line_errors(
         (["--target-ci", "0.1", "--first-round", "2x2", "--samples", "3"], "disagree"),
         (["--target-ci", "0", "--first-round", "2x2"], "--target-ci"),
         (["--target-ci", "0.1", "--budget", "low", "--budget", "high"], "one budget"),
+        (["--target-ci", "2"], "--target-ci"),
+        (["--first-round", "2x2"], "--target-ci"),
+        (["--max-rounds", "3"], "--target-ci"),
+        (["--samples", "0"], "--samples"),
     ]:
         assert main(_args(stub.url, store, *extra)) != 0
         err = capsys.readouterr().err

@@ -303,8 +303,13 @@ def compare_groups(
         raise ValueError(f"n_boot: expected an integer ≥ 0, got {n_boot!r}")
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"expected a samples table (a DataFrame), got {type(df).__name__}", hint="see docs/data.md")
+    if by == "task":  # a question id names a question within its task: q1 of task A is not q1 of task B
+        raise InputError(
+            "cannot compare by task: tasks hold different questions, so there is nothing to pair",
+            hint="compare models or budgets within a task; hotmess analyze --by task gives each task its own interval",
+        )
     if by not in df.columns:
-        cols = [c for c in ("model", "budget", "task", "run_id", "source") if c in df.columns]
+        cols = [c for c in ("model", "budget", "run_id", "source") if c in df.columns]
         raise InputError(f"cannot compare by {by!r}: no such column", hint=f"choose among {', '.join(cols)}")
     if any(c not in df.columns for c in COLUMNS):
         df = normalize_samples(df, source="the samples table")

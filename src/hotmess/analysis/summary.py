@@ -238,6 +238,18 @@ def summarize_samples(
     for w in caught:
         seen.append(str(w.message))
         warnings.warn(w.message, stacklevel=2)
+    adaptive = [r for r in df.attrs.get("adaptive_runs") or () if r in set(df["run_id"].unique())]
+    if adaptive:
+        seen.append(
+            f"run(s) {', '.join(adaptive)} were sampled adaptively (hotmess run --target-ci): questions got unequal "
+            "numbers of samples chosen from their own answers; "
+            + (
+                "the plug-in estimator is biased low there — use --estimator corrected"
+                if est == "plugin"
+                else "the corrected estimator applies; the run's own estimate also weights each question by the "
+                "probability of its extra rounds (docs/sampling.md)"
+            )
+        )
     n_error = int(df["error"].notna().sum())
     live = df[df["error"].isna()]
     scored = require_scored(df)

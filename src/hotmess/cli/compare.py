@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `hotme
 
 __all__ = ["register"]
 
-BY = (*GROUP_COLUMNS, "run_id", "source")
+BY = (*(c for c in GROUP_COLUMNS if c != "task"), "run_id", "source")  # tasks share no questions to pair
 """Columns ``--by`` accepts; ``source`` makes each input file or store one group."""
 
 RATIO_METRICS = ("kl", "brier", "hard-kl")
@@ -135,6 +135,8 @@ def compare(
         )
     if estimator not in ESTIMATORS:
         raise ConfigError(f"unknown estimator {estimator!r}", hint=f"use one of {', '.join(ESTIMATORS)}")
+    if estimator == "corrected" and metric not in ("kl", "brier"):
+        raise ConfigError(f"the corrected estimator is defined for kl and brier, not {metric}", hint="use --metric kl")
     if not 0 < level < 1:
         raise ConfigError(f"--level must be in (0, 1), got {level}", hint="e.g. --level 0.95")
     if n_boot < 0:

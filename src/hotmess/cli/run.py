@@ -89,8 +89,10 @@ def run(
         help="Adaptive sampling: add contexts round by round where the uncertainty is, until the 95% interval "
         "of the dataset incoherence has at most this half-width (see docs/sampling.md).",
     ),
-    first_round: str = typer.Option(
-        "2x2", "--first-round", help="Adaptive: the first round, CxS (contexts × samples per context) per question."
+    first_round: str | None = typer.Option(
+        None,
+        "--first-round",
+        help="Adaptive: the first round, CxS (contexts × samples per context) per question (2x2).",
     ),
     max_rounds: int | None = typer.Option(None, "--max-rounds", help="Adaptive: stop after N rounds."),
 ) -> None:
@@ -118,7 +120,20 @@ def run(
     from hotmess.sampling.api import execute
 
     first_contexts = 2
+    if target_ci is None and (first_round is not None or max_rounds is not None):
+        raise ConfigError(
+            "--first-round and --max-rounds shape an adaptive run, and no --target-ci was given",
+            hint="add --target-ci W (e.g. 0.05), or drop those options for a fixed run",
+        )
+    if samples is not None and samples < 1:
+        raise ConfigError(f"--samples must be ≥ 1, got {samples}", hint="e.g. --samples 3")
+    if target_ci is not None and not 0 < target_ci < 1:
+        raise ConfigError(
+            f"--target-ci must be a half-width in (0, 1), got {target_ci}",
+            hint="incoherence lies in [0, 1]; e.g. --target-ci 0.05",
+        )
     if target_ci is not None:
+        first_round = first_round or "2x2"
         first_contexts, per_context = _first_round(first_round)
         if samples is not None and per_context is not None and samples != per_context:
             raise ConfigError(

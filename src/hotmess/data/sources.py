@@ -56,4 +56,7 @@ def read_many(paths: Sequence[str | Path], *, run_id: str | None = None) -> pd.D
     df.attrs["question_kinds"] = kinds
     if protocols:
         df.attrs["run_protocols"] = protocols
+    adaptive = sorted({r for f in frames for r in f.attrs.get("adaptive_runs") or ()})
+    if adaptive:
+        df.attrs["adaptive_runs"] = adaptive
     return df

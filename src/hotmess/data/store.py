@@ -497,7 +497,15 @@ class RunStore:
         sql += f" ORDER BY {', '.join(KEY_COLUMNS)}"
         df = _decode_frame(pd.read_sql_query(sql, self._conn, params=args))
         # which runs draw the same samples: analyses count a repeated sample once only between those
-        df.attrs["run_protocols"] = run_protocols(self.runs())
+        runs = self.runs()
+        df.attrs["run_protocols"] = run_protocols(runs)
+        adaptive = sorted(
+            str(r)
+            for r, c in zip(runs.get("run_id", ()), runs.get("config", ()), strict=True)
+            if isinstance(c, dict) and c.get("target_ci") is not None
+        )
+        if adaptive:  # sampled round by round, unequally per question: analyses say so (summarize_samples)
+            df.attrs["adaptive_runs"] = adaptive
         # which questions are open-ended (scored right/wrong as two options): analyses never pool them with
         # multiple-choice questions (hotmess.analysis.sample_kinds)
         df.attrs["question_kinds"] = self.question_kinds()
@@ -620,7 +628,11 @@ def run_protocols(runs: pd.DataFrame) -> dict[str, str]:
         out[str(run_id)] = "run:" + str(run_id)
         if isinstance(config, dict) and {"model", "task", "n_contexts", "samples_per_context"} <= config.keys():
             try:
-                text = json.dumps(identity_of(config), sort_keys=True, default=str)
+                ident = identity_of(config)
+                # an adaptive run draws the same slot with the same seed and prompt as a fixed run: its samples
+                # are the same draws, counted once between the two
+                ident.pop("adaptive", None)
+                text = json.dumps(ident, sort_keys=True, default=str)
             except (TypeError, ValueError, AttributeError):  # a hand-edited or foreign config: its own protocol
                 continue
             out[str(run_id)] = "protocol:" + hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -138,7 +138,9 @@ async def sample_adaptive(
                 total.stop_reason = f"{failed} sample(s) of round {planner.round} failed; rerun to retry them"
                 break
             probs = _round_probs(store, run_id, provider.name, task.name, plan, n_opts)
-            rep = planner.observe(probs, targets, n_options=list(n_opts.values()), n_boot=N_BOOT)
+            rep = planner.observe(
+                probs, targets, n_options=list(n_opts.values()), n_boot=N_BOOT, level=config.target_level
+            )
             total.rounds.append({**_as_dict(rep), "half_width": rep.half_width})
             if progress:
                 print(_line(rep, config.target_ci), file=sys.stderr, flush=True)
