@@ -115,7 +115,7 @@ def test_bad_adaptive_options_are_one_line_errors(
         (["--target-ci", "2"], "--target-ci"),
         (["--first-round", "2x2"], "--target-ci"),
         (["--max-rounds", "3"], "--target-ci"),
-        (["--samples", "0"], "--samples"),
+        (["--target-ci", "0.1", "--first-round", "2", "--samples", "0"], "--samples"),
     ]:
         assert main(_args(stub.url, store, *extra)) != 0
         err = capsys.readouterr().err

@@ -125,7 +125,7 @@ def run(
             "--first-round and --max-rounds shape an adaptive run, and no --target-ci was given",
             hint="add --target-ci W (e.g. 0.05), or drop those options for a fixed run",
         )
-    if samples is not None and samples < 1:
+    if target_ci is not None and samples is not None and samples < 1:  # else `samples or …` below would hide it
         raise ConfigError(f"--samples must be ≥ 1, got {samples}", hint="e.g. --samples 3")
     if target_ci is not None and not 0 < target_ci < 1:
         raise ConfigError(
